@@ -1,0 +1,45 @@
+# The two commands of the README are `make run` and `make test`; everything else is a helper.
+# Each target installs what it needs (Python venv, Debian packages, Elasticsearch zip) when missing.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+CLI := $(VENV)/bin/finemeca
+PYTEST_ARGS ?=
+
+.PHONY: run test install stack-up stack-down lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## Command 1: the whole pipeline with simulated sensors, on this machine, no Docker.
+run: install
+	$(CLI) demo
+
+## Command 2: the test suite against the real local stack (started here if not running).
+test: install
+	$(CLI) stack up
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+stack-up: install
+	$(CLI) stack up
+
+stack-down: install
+	$(CLI) stack down
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy finemeca sensors gateway ingestor alerts kibana statuspage
+
+bench: install
+	$(CLI) stack up
+	$(CLI) bench all
+
+clean:
+	rm -rf $(VENV) var

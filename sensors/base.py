@@ -1,0 +1,72 @@
+"""The sensor plugin contract.
+
+Everything sensor-specific lives in `sensors/<name>/`; the gateway, ingestor and alerts
+engines only talk to a `SensorPlugin`. A new sensor = one new folder exposing `PLUGIN`
+(see `sensors/registry.py`) + one compose block.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+Document = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SimulatedMessage:
+    """One message a simulator wants published: the device's topic ids and the JSON payload."""
+
+    id_gateway: int
+    id_device: int
+    payload: dict[str, Any]
+
+
+class SensorPlugin(ABC):
+    """What each sensor folder provides. Engines never import a sensor module directly."""
+
+    name: ClassVar[str]
+    payload_model: ClassVar[type[BaseModel]]
+    folder: ClassVar[Path]
+
+    def parse(self, raw: bytes | str | dict[str, Any]) -> BaseModel:
+        """Validate a raw message; raises pydantic.ValidationError or ValueError with a readable reason."""
+        data = json.loads(raw) if isinstance(raw, (bytes, str)) else raw
+        if not isinstance(data, dict):
+            raise ValueError(f"payload must be a JSON object, got {type(data).__name__}")
+        return self.payload_model.model_validate(data)
+
+    @abstractmethod
+    def to_document(self, payload: BaseModel, tz: ZoneInfo) -> Document:
+        """Elasticsearch document for one message. Must contain '@timestamp' (aware UTC datetime or ISO str)."""
+
+    @abstractmethod
+    def document_id(self, payload: BaseModel) -> str:
+        """Deterministic id from the message identity: the same message always gets the same id."""
+
+    @abstractmethod
+    def timestamp(self, payload: BaseModel, tz: ZoneInfo) -> datetime:
+        """UTC time of the measurement (chooses the daily index)."""
+
+    def index_mappings(self) -> dict[str, Any]:
+        """`mappings` for the composable index template, from `<folder>/mapping.json`."""
+        return json.loads((self.folder / "mapping.json").read_text())  # type: ignore[no-any-return]
+
+    def rules_file(self) -> Path | None:
+        """Default alert rules shipped with the sensor, if any."""
+        path = self.folder / "rules.yml"
+        return path if path.exists() else None
+
+    @abstractmethod
+    def simulate(
+        self, devices: int, seed: int = 0, start: datetime | None = None
+    ) -> Iterator[SimulatedMessage]:
+        """Endless stream of realistic messages, round-robin over `devices` devices."""
