@@ -65,6 +65,14 @@ class SensorPlugin(ABC):
         path = self.folder / "rules.yml"
         return path if path.exists() else None
 
+    def extra_indices(self) -> dict[str, dict[str, Any]]:
+        """Other indices the sensor writes (name without prefix -> mappings), created by the ingestor."""
+        return {}
+
+    def after_index(self, es: Any, documents: list[Document], index_prefix: str) -> None:
+        """Hook run after a batch was indexed (e.g. centrale daily consumption); must be idempotent."""
+        return None
+
     @abstractmethod
     def simulate(
         self, devices: int, seed: int = 0, start: datetime | None = None
