@@ -1,0 +1,1 @@
+"""Alert job (rules over Elasticsearch -> events on ActiveMQ) and mailer (events -> SMTP)."""

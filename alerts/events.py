@@ -1,0 +1,69 @@
+"""Alert events (fired, reminder, resolved) with stable ids, as published to ActiveMQ and kept in ES."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from alerts.lifecycle import Change
+
+EVENT_NAMESPACE = uuid.UUID("5b0f3f0e-4c1e-4a55-9a44-2f4f0d6c8e11")
+EventKind = Literal["fired", "reminder", "resolved"]
+
+
+def event_id(rule: str, device_key: str, episode_start: datetime, kind: str, number: int = 0) -> str:
+    """Deterministic: the same transition always gets the same id, whichever process computes it."""
+    key = f"{rule}|{device_key}|{episode_start.isoformat()}|{kind}|{number}"
+    return str(uuid.uuid5(EVENT_NAMESPACE, key))
+
+
+class AlertEvent(BaseModel):
+    event_id: str
+    kind: EventKind
+    rule: str
+    rule_kind: str
+    sensor: str
+    severity: str
+    description: str = ""
+    device_key: str
+    device_name: str | None = None
+    line: str | None = None
+    customer: str | None = None
+    at: datetime = Field(description="when the transition happened (data time)")
+    episode_start: datetime = Field(description="first breaching reading of this episode")
+    reminder_number: int = 0
+    values: dict[str, Any] = Field(default_factory=dict)
+    recipients: list[str] = Field(default_factory=list)
+    generated_at: datetime | None = None
+
+    @classmethod
+    def from_change(cls, rule: Any, change: Change, generated_at: datetime | None = None) -> AlertEvent:
+        state = change.state
+        ctx = state.context
+        return cls(
+            event_id=event_id(
+                rule.name, state.device_key, change.episode_start, change.kind.value, change.number
+            ),
+            kind=change.kind.value,
+            rule=rule.name,
+            rule_kind=rule.kind,
+            sensor=rule.sensor,
+            severity=rule.severity,
+            description=rule.description,
+            device_key=state.device_key,
+            device_name=ctx.get("device_name"),
+            line=ctx.get("line"),
+            customer=ctx.get("customer"),
+            at=change.at,
+            episode_start=change.episode_start,
+            reminder_number=change.number,
+            values=dict(state.last_values),
+            recipients=list(rule.recipients),
+            generated_at=generated_at,
+        )
+
+    def to_json(self) -> str:
+        return self.model_dump_json()

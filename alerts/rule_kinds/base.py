@@ -1,0 +1,101 @@
+"""What a rule kind provides, and the shared per-device aggregation (composite terms on device_key)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any, ClassVar, Protocol
+
+from elasticsearch import Elasticsearch
+
+from alerts.lifecycle import Observation
+
+CONTEXT_FIELDS = ("device_name", "line", "customer")
+DeviceObservations = Iterator[tuple[str, list[Observation]]]
+
+
+class RuleKind(Protocol):
+    # A device with an open alert but no bucket in the window: True = still breaching (silent devices).
+    missing_means_breach: ClassVar[bool]
+
+    def observations(
+        self,
+        es: Elasticsearch,
+        rule: Any,
+        index: str,
+        start: datetime,
+        end: datetime,
+        top_hits: int,
+        page_size: int,
+    ) -> DeviceObservations:
+        """Readings of every device for the window [start, end), each device's list in time order."""
+        ...
+
+
+def time_filter(rule: Any, gte: datetime, lt: datetime) -> dict[str, Any]:
+    filters: list[dict[str, Any]] = [
+        {"range": {"@timestamp": {"gte": gte.isoformat(), "lt": lt.isoformat()}}}
+    ]
+    filters += [{"term": {name: value}} for name, value in rule.filter.items()]
+    return {"bool": {"filter": filters}}
+
+
+def device_buckets(
+    es: Elasticsearch,
+    index: str,
+    query: dict[str, Any],
+    sub_aggs: dict[str, Any],
+    page_size: int,
+) -> Iterator[dict[str, Any]]:
+    """Every device bucket, paged with a composite aggregation (bounded memory for any device count)."""
+    after: dict[str, Any] | None = None
+    while True:
+        composite: dict[str, Any] = {
+            "size": page_size,
+            "sources": [{"device_key": {"terms": {"field": "device_key"}}}],
+        }
+        if after:
+            composite["after"] = after
+        response = es.search(
+            index=index,
+            size=0,
+            query=query,
+            aggs={"devices": {"composite": composite, "aggs": sub_aggs}},
+            ignore_unavailable=True,
+            allow_no_indices=True,
+        )
+        agg = (response.get("aggregations") or {}).get("devices")
+        if not agg:
+            return
+        yield from agg["buckets"]
+        after = agg.get("after_key")
+        if not after or len(agg["buckets"]) < page_size:
+            return
+
+
+def latest_hits(size: int, fields: list[str]) -> dict[str, Any]:
+    """top_hits sub-aggregation: the latest `size` documents, only the listed fields."""
+    return {
+        "top_hits": {
+            "size": min(max(size, 1), 100),  # index.max_inner_result_window defaults to 100
+            "sort": [{"@timestamp": {"order": "desc"}}],
+            "_source": {"includes": ["@timestamp", *fields, *CONTEXT_FIELDS]},
+        }
+    }
+
+
+def hits_oldest_first(bucket: dict[str, Any], name: str = "latest") -> list[dict[str, Any]]:
+    return [hit["_source"] for hit in reversed(bucket[name]["hits"]["hits"])]
+
+
+def context_of(doc: dict[str, Any]) -> dict[str, Any]:
+    return {name: doc[name] for name in CONTEXT_FIELDS if doc.get(name) is not None}
+
+
+def parse_time(value: str | int | float) -> datetime:
+    from datetime import UTC
+
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
