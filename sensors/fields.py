@@ -1,0 +1,296 @@
+"""Helpers shared by the whole sensor family (air, centrale, devicev01, ...).
+
+The devices speak one dialect: `Customer`, `idGateway`, `idDevice`, `Device`, `Time` (local wall clock,
+no zone), `msgCount`, `Length`, `RSSI`, `SNR`, `Mod`, then values with a `<Key>-U` unit. Missing values
+arrive as the string `'NULL'`, `''` or JSON null. This module holds what every sensor folder would
+otherwise repeat: the common payload model, the `'NULL'` handling, local time -> UTC, unit
+normalisation, the document id and the common document fields.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from abc import abstractmethod
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Annotated, Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from sensors.base import SensorPlugin
+
+DEFAULT_TIMEZONE = "Europe/Brussels"
+TIMEZONE_ENV = "SENSOR_TIMEZONE"
+
+# Strings devices use to say "no value".
+NULL_MARKERS = frozenset({"null", "none", "nan", "n/a", ""})
+
+# Plausible device clock range; outside it the clock is unset or garbage (1970, 2165, ...).
+MIN_YEAR, MAX_YEAR = 2000, 2099
+
+_LOCAL_TIME_RE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?$", re.IGNORECASE
+)
+
+
+def sensor_timezone(name: str | None = None) -> ZoneInfo:
+    """Zone of the devices' wall clock: `name`, else env SENSOR_TIMEZONE, else Europe/Brussels."""
+    return ZoneInfo(name or os.environ.get(TIMEZONE_ENV) or DEFAULT_TIMEZONE)
+
+
+# --------------------------------------------------------------------------- 'NULL' and number handling
+
+
+def null_to_none(value: Any) -> Any:
+    """`'NULL'`, `''`, `'null'`, `None` -> None; other values unchanged (strings stripped)."""
+    if isinstance(value, str):
+        value = value.strip()
+        if value.lower() in NULL_MARKERS:
+            return None
+    return value
+
+
+def _number_or_none(value: Any) -> Any:
+    value = null_to_none(value)
+    if isinstance(value, bool):  # JSON true/false is not a number (pydantic would coerce it to 1/0)
+        raise ValueError("expected a number, got a boolean")
+    return value
+
+
+def _text_or_none(value: Any) -> Any:
+    value = null_to_none(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)  # a device named 12 is still a name
+    return value
+
+
+OptionalText = Annotated[str | None, BeforeValidator(_text_or_none)]
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+OptionalFloat = Annotated[FiniteFloat | None, BeforeValidator(_number_or_none)]
+OptionalInt = Annotated[int | None, BeforeValidator(_number_or_none)]
+RequiredInt = Annotated[int, BeforeValidator(_number_or_none), Field(ge=0)]
+
+
+# --------------------------------------------------------------------------- time
+
+
+def parse_local_time(text: str) -> datetime:
+    """Parse the device `Time`: 'YYYY-MM-DD HH:MM:SS' (also 'T', fractions, or an explicit offset).
+
+    Returns a naive datetime for a wall-clock time, an aware one if the device sent an offset.
+    """
+    text = text.strip()
+    if not _LOCAL_TIME_RE.match(text):
+        raise ValueError(f"Time {text!r} is not 'YYYY-MM-DD HH:MM:SS'")
+    try:
+        parsed = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError as exc:
+        raise ValueError(f"Time {text!r} is not a valid date: {exc}") from None
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise ValueError(f"Time {text!r} is outside {MIN_YEAR}-{MAX_YEAR}: device clock not set?")
+    return parsed
+
+
+def local_to_utc(moment: datetime, tz: ZoneInfo) -> datetime:
+    """Wall-clock time in `tz` -> aware UTC datetime, deterministic across DST switches.
+
+    Rule (zoneinfo with fold=0):
+    - ambiguous time (autumn fall-back, e.g. 2022-10-30 02:30 in Brussels happens twice): the FIRST
+      occurrence, i.e. still summer time (02:30+02:00 = 00:30Z);
+    - non-existent time (spring-forward gap, e.g. 2022-03-27 02:30): read with the offset in force
+      before the switch (+01:00), i.e. 01:30Z, which is 03:30 summer time.
+    An already aware datetime (the device sent an offset) is simply converted.
+    """
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz, fold=0)
+    return moment.astimezone(UTC)
+
+
+def iso_utc(moment: datetime) -> str:
+    """'2022-04-17T21:54:41Z' (microseconds kept when present)."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def format_local_time(moment: datetime) -> str:
+    """The devices' `Time` format: '2022-04-17 23:54:41'."""
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+# --------------------------------------------------------------------------- units
+
+
+class UnitTable:
+    """Converts a value sent in one of several units to a canonical unit.
+
+    `factors` maps an accepted unit (case-insensitive) to its multiplier into the canonical unit;
+    `offsets` (optional) is added after multiplying (for temperatures).
+    """
+
+    def __init__(
+        self,
+        quantity: str,
+        canonical: str,
+        factors: Mapping[str, float],
+        offsets: Mapping[str, float] | None = None,
+    ) -> None:
+        self.quantity = quantity
+        self.canonical = canonical
+        self._factors = {unit.lower(): factor for unit, factor in factors.items()}
+        self._offsets = {unit.lower(): offset for unit, offset in (offsets or {}).items()}
+        self._spelling = list(factors)
+
+    def check(self, unit: str | None) -> None:
+        """Raise ValueError for a unit that is neither absent nor known."""
+        if unit is not None and unit.lower() not in self._factors:
+            raise ValueError(
+                f"unknown {self.quantity} unit {unit!r} (expected one of {', '.join(self._spelling)})"
+            )
+
+    def to_canonical(self, value: float | None, unit: str | None) -> float | None:
+        """Value in the canonical unit; a missing unit means the value is already canonical."""
+        if value is None:
+            return None
+        self.check(unit)
+        key = (unit or self.canonical).lower()
+        return value * self._factors[key] + self._offsets.get(key, 0.0)
+
+
+def check_range(name: str, value: float | None, low: float, high: float, unit: str) -> None:
+    """Plausibility check after normalisation: a clear reason instead of a silently absurd document."""
+    if value is not None and not low <= value <= high:
+        raise ValueError(f"{name} {value:g} {unit} is outside the plausible range [{low:g}, {high:g}] {unit}")
+
+
+def rounded(value: float | None, digits: int = 6) -> float | None:
+    """Round away float noise from unit conversion (0.1 * 65 = 6.500000000000001)."""
+    return None if value is None else round(value, digits)
+
+
+# --------------------------------------------------------------------------- payload base model
+
+
+class FamilyPayload(BaseModel):
+    """Fields every device of the family sends. Sensor payloads subclass this and add values + units.
+
+    Unknown keys are accepted and kept on the model (`model_extra`): devices gain fields over time and
+    we do not want to dead-letter a message for that. They are not indexed (the mappings are explicit).
+    """
+
+    model_config = ConfigDict(populate_by_name=True, extra="allow", frozen=True, str_strip_whitespace=True)
+
+    customer: OptionalText = Field(None, alias="Customer")
+    id_gateway: RequiredInt = Field(alias="idGateway")
+    id_device: RequiredInt = Field(alias="idDevice")
+    device: OptionalText = Field(None, alias="Device")
+    time: str = Field(alias="Time", description="local wall clock as sent, e.g. '2022-04-17 23:54:41'")
+    msg_count: RequiredInt = Field(alias="msgCount")
+    length: Annotated[OptionalInt, Field(ge=0, le=65535)] = Field(None, alias="Length")
+    rssi: Annotated[OptionalFloat, Field(ge=-200, le=50)] = Field(None, alias="RSSI")
+    snr: Annotated[OptionalFloat, Field(ge=-50, le=50)] = Field(None, alias="SNR")
+    mod: OptionalText = Field(None, alias="Mod")
+
+    @field_validator("time", mode="before")
+    @classmethod
+    def _time_is_a_date(cls, value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError(f"Time must be a string 'YYYY-MM-DD HH:MM:SS', got {type(value).__name__}")
+        parse_local_time(value)
+        return value.strip()
+
+    @cached_property
+    def local_datetime(self) -> datetime:
+        """`Time` parsed: naive wall clock (or aware if the device sent an offset)."""
+        return parse_local_time(self.time)
+
+    @property
+    def device_key(self) -> str:
+        return device_key(self.id_gateway, self.id_device)
+
+    def utc_timestamp(self, tz: ZoneInfo) -> datetime:
+        return local_to_utc(self.local_datetime, tz)
+
+
+def device_key(id_gateway: int, id_device: int) -> str:
+    """The unique device: '<idGateway>-<idDevice>'."""
+    return f"{id_gateway}-{id_device}"
+
+
+# --------------------------------------------------------------------------- id and common document
+
+
+def document_id(sensor: str, payload: FamilyPayload) -> str:
+    """`<sensor>-<idGateway>-<idDevice>-<Time compact>-<msgCount>`, e.g. 'devicev01-170-100-20220417T235441-237'.
+
+    Built from the message alone (the wall clock as sent, not the UTC conversion) so that the id never
+    depends on configuration: a redelivered message gets the same id even if SENSOR_TIMEZONE changed.
+    A `Time` with an explicit offset is converted to UTC and suffixed 'Z'.
+    """
+    moment = payload.local_datetime
+    if moment.tzinfo is not None:
+        stamp = moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S") + "Z"
+    else:
+        stamp = moment.strftime("%Y%m%dT%H%M%S")
+    if moment.microsecond:
+        stamp += f".{moment.microsecond:06d}"
+    return f"{sensor}-{payload.id_gateway}-{payload.id_device}-{stamp}-{payload.msg_count}"
+
+
+def common_document(sensor: str, payload: FamilyPayload, tz: ZoneInfo) -> dict[str, Any]:
+    """Fields common to every sensor document (docs/CONTRACTS.md); None values are left out."""
+    doc: dict[str, Any] = {
+        "@timestamp": iso_utc(payload.utc_timestamp(tz)),
+        "local_time": payload.time,
+        "sensor": sensor,
+        "customer": payload.customer,
+        "gateway_id": payload.id_gateway,
+        "device_id": payload.id_device,
+        "device_key": payload.device_key,
+        "device_name": payload.device,
+        "msg_count": payload.msg_count,
+        "length": payload.length,
+        "rssi": payload.rssi,
+        "snr": payload.snr,
+        "modulation": payload.mod,
+    }
+    return without_none(doc)
+
+
+def without_none(doc: dict[str, Any]) -> dict[str, Any]:
+    """A value the device did not send is absent from the document, not null."""
+    return {key: value for key, value in doc.items() if value is not None}
+
+
+# --------------------------------------------------------------------------- plugin base for the family
+
+
+class FamilySensor(SensorPlugin):
+    """A `SensorPlugin` speaking the family dialect: the folder only adds its payload fields and values."""
+
+    payload_model: ClassVar[type[FamilyPayload]]
+
+    def parse(self, raw: bytes | str | dict[str, Any]) -> FamilyPayload:
+        return self._family(super().parse(raw))
+
+    @abstractmethod
+    def measurements(self, payload: Any) -> dict[str, Any]:
+        """Sensor-specific document fields (values normalised to the contract's units)."""
+
+    def to_document(self, payload: BaseModel, tz: ZoneInfo) -> dict[str, Any]:
+        family = self._family(payload)
+        return {**common_document(self.name, family, tz), **without_none(self.measurements(family))}
+
+    def document_id(self, payload: BaseModel) -> str:
+        return document_id(self.name, self._family(payload))
+
+    def timestamp(self, payload: BaseModel, tz: ZoneInfo) -> datetime:
+        return self._family(payload).utc_timestamp(tz)
+
+    def _family(self, payload: BaseModel) -> FamilyPayload:
+        if not isinstance(payload, self.payload_model):
+            raise TypeError(
+                f"{self.name} expects a {self.payload_model.__name__}, got {type(payload).__name__}"
+            )
+        return payload
