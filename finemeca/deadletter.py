@@ -1,0 +1,42 @@
+"""Dead-letter headers: why and where a message was rejected. Bad input is never dropped silently."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+# STOMP headers ActiveMQ reserves or recomputes; never copied onto a dead-lettered copy.
+_RESERVED = {
+    "message-id",
+    "destination",
+    "subscription",
+    "ack",
+    "content-length",
+    "redelivered",
+    "expires",
+    "timestamp",
+    "priority",
+    "persistent",
+    "transaction",
+    "receipt",
+    "JMSXDeliveryCount",
+}
+MAX_REASON_CHARS = 900
+
+
+def dead_letter_headers(
+    reason: str, stage: str, sensor: str, origin: str, original: dict[str, Any] | None = None
+) -> dict[str, str]:
+    """Headers for a dead-lettered copy: the original headers plus `dlq_*` (selector-friendly names)."""
+    headers = {k: str(v) for k, v in (original or {}).items() if k not in _RESERVED}
+    one_line = " ".join(reason.split())
+    headers.update(
+        {
+            "dlq_reason": one_line[:MAX_REASON_CHARS],
+            "dlq_stage": stage,
+            "dlq_sensor": sensor,
+            "dlq_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "dlq_origin": origin,
+        }
+    )
+    return headers

@@ -1,0 +1,274 @@
+"""A STOMP 1.2 link to ActiveMQ that reconnects with backoff and restores its subscriptions.
+
+stomp.py does not resubscribe after a dropped connection; this wrapper does. Every connection has a
+`generation`: message ids received on an older generation can no longer be acknowledged (the broker
+redelivers those messages), so consumers tag what they receive and skip stale acks.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import stomp
+from stomp.utils import Frame
+
+from finemeca.config import StompSettings
+from finemeca.logs import get_logger
+
+log = get_logger(__name__)
+
+MessageHandler = Callable[[Frame, int], None]
+
+
+class StompUnavailableError(RuntimeError):
+    """The broker could not be reached or did not confirm an operation in time."""
+
+
+@dataclass
+class _Subscription:
+    destination: str
+    sub_id: str
+    ack: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class _Listener(stomp.ConnectionListener):
+    def __init__(self, link: StompLink) -> None:
+        self.link = link
+
+    def on_message(self, frame: Frame) -> None:
+        if self.link.on_message is not None:
+            self.link.on_message(frame, self.link.generation)
+
+    def on_receipt(self, frame: Frame) -> None:
+        self.link._receipt_arrived(frame.headers.get("receipt-id", ""))
+
+    def on_error(self, frame: Frame) -> None:
+        log.warning("stomp.error_frame", message=frame.headers.get("message"), body=str(frame.body)[:500])
+        self.link._receipt_failed(frame.headers.get("receipt-id"))
+
+    def on_disconnected(self) -> None:
+        self.link._mark_disconnected()
+
+
+class StompLink:
+    """Reconnecting STOMP connection: send, transactions confirmed by receipts, subscriptions, acks."""
+
+    def __init__(
+        self,
+        settings: StompSettings,
+        client_name: str,
+        on_message: MessageHandler | None = None,
+        max_backoff: float = 30.0,
+    ) -> None:
+        self.settings = settings
+        self.client_name = client_name
+        self.on_message = on_message
+        self.max_backoff = max_backoff
+        self.generation = 0
+        self._conn: stomp.Connection12 | None = None
+        self._subscriptions: dict[str, _Subscription] = {}
+        self._receipts: dict[str, threading.Event] = {}
+        self._failed_receipts: set[str] = set()
+        self._ids = itertools.count(1)
+        self._lock = threading.RLock()
+        self._connected = threading.Event()
+
+    # -- connection -------------------------------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set() and self._conn is not None and self._conn.is_connected()
+
+    def ensure_connected(
+        self, stop: threading.Event | None = None, give_up_after: float | None = None
+    ) -> None:
+        """Connect (or reconnect and resubscribe) with exponential backoff until it works."""
+        if self.connected:
+            return
+        delay, started = 0.5, time.monotonic()
+        while True:
+            try:
+                self._connect_once()
+                return
+            except Exception as exc:
+                elapsed = time.monotonic() - started
+                if give_up_after is not None and elapsed >= give_up_after:
+                    raise StompUnavailableError(
+                        f"ActiveMQ STOMP at {self.settings.host}:{self.settings.port} unreachable for "
+                        f"{elapsed:.0f}s ({exc}). Is the broker running? Try `finemeca stack status`."
+                    ) from exc
+                log.warning(
+                    "stomp.connect_failed",
+                    host=self.settings.host,
+                    port=self.settings.port,
+                    error=str(exc),
+                    retry_in=round(delay, 1),
+                )
+                if stop is not None and stop.wait(delay):
+                    raise StompUnavailableError("stopped while connecting to ActiveMQ") from exc
+                if stop is None:
+                    time.sleep(delay)
+                delay = min(self.max_backoff, delay * 2) * random.uniform(0.8, 1.2)
+
+    def _connect_once(self) -> None:
+        with self._lock:
+            self._drop_connection()
+            hb = self.settings.heartbeat_ms
+            conn = stomp.Connection12(
+                self.settings.hosts(),
+                heartbeats=(hb, hb),
+                auto_decode=False,
+                reconnect_attempts_max=1,
+                timeout=10,
+            )
+            if self.settings.tls:
+                conn.set_ssl(
+                    for_hosts=self.settings.hosts(),
+                    ca_certs=str(self.settings.ca_file) if self.settings.ca_file else None,
+                )
+            conn.set_listener("link", _Listener(self))
+            password = self.settings.password.get_secret_value() if self.settings.password else None
+            conn.connect(
+                self.settings.username,
+                password,
+                wait=True,
+                headers={"client-id": f"{self.client_name}-{random.getrandbits(32):08x}"},
+            )
+            self._conn = conn
+            self.generation += 1
+            self._connected.set()
+            for sub in self._subscriptions.values():
+                conn.subscribe(sub.destination, sub.sub_id, ack=sub.ack, headers=dict(sub.headers))
+            log.info(
+                "stomp.connected",
+                host=self.settings.host,
+                port=self.settings.port,
+                generation=self.generation,
+                subscriptions=len(self._subscriptions),
+            )
+
+    def _drop_connection(self) -> None:
+        self._connected.clear()
+        if self._conn is not None:
+            try:
+                if self._conn.is_connected():
+                    self._conn.disconnect()
+            except Exception:  # already broken: nothing to tell the broker
+                pass
+            self._conn = None
+
+    def _mark_disconnected(self) -> None:
+        if self._connected.is_set():
+            log.warning("stomp.disconnected", host=self.settings.host, generation=self.generation)
+        self._connected.clear()
+        for event in list(self._receipts.values()):
+            event.set()  # wake waiters: they see the receipt missing and fail
+
+    def close(self) -> None:
+        with self._lock:
+            self._subscriptions.clear()
+            self._drop_connection()
+
+    # -- operations -------------------------------------------------------------------------------------
+    def _require(self) -> stomp.Connection12:
+        conn = self._conn
+        if conn is None or not self._connected.is_set():
+            raise StompUnavailableError("not connected to ActiveMQ")
+        return conn
+
+    def subscribe(
+        self,
+        destination: str,
+        sub_id: str,
+        ack: str = "client-individual",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        sub = _Subscription(destination, sub_id, ack, dict(headers or {}))
+        self._subscriptions[sub_id] = sub
+        if self.connected:
+            self._require().subscribe(destination, sub_id, ack=ack, headers=dict(sub.headers))
+
+    def unsubscribe(self, sub_id: str) -> None:
+        self._subscriptions.pop(sub_id, None)
+        if self.connected:
+            self._require().unsubscribe(sub_id)
+
+    def send(
+        self, destination: str, body: bytes, headers: dict[str, Any], transaction: str | None = None
+    ) -> None:
+        all_headers = {"persistent": "true", **headers}
+        if transaction:
+            all_headers["transaction"] = transaction
+        self._require().send(destination, body, headers=all_headers)
+
+    def begin(self) -> str:
+        tx = f"{self.client_name}-tx-{self.generation}-{next(self._ids)}"
+        self._require().begin(transaction=tx)
+        return tx
+
+    def abort(self, transaction: str) -> None:
+        if self.connected:
+            try:
+                self._require().abort(transaction)
+            except Exception as exc:
+                log.warning("stomp.abort_failed", transaction=transaction, error=str(exc))
+
+    def commit(self, transaction: str, timeout: float = 30.0) -> None:
+        """Commit and wait for the broker's receipt: only then is the transaction durable."""
+        receipt = f"{transaction}-commit"
+        event = self._receipts[receipt] = threading.Event()
+        try:
+            self._require().commit(transaction, headers={"receipt": receipt})
+            if not event.wait(timeout) or receipt in self._failed_receipts or not self.connected:
+                raise StompUnavailableError(
+                    f"no commit receipt from ActiveMQ for {transaction} within {timeout}s"
+                )
+        finally:
+            self._receipts.pop(receipt, None)
+            self._failed_receipts.discard(receipt)
+
+    def send_confirmed(
+        self, destination: str, body: bytes, headers: dict[str, Any], timeout: float = 30.0
+    ) -> None:
+        """Send one persistent message and wait for the broker's receipt."""
+        tx = self.begin()
+        try:
+            self.send(destination, body, headers, transaction=tx)
+        except Exception:
+            self.abort(tx)
+            raise
+        self.commit(tx, timeout)
+
+    def ack(self, message_id: str, generation: int) -> bool:
+        """Acknowledge one message; returns False (and does nothing) if it came from an older connection."""
+        if generation != self.generation or not self.connected:
+            return False
+        self._require().ack(message_id)
+        return True
+
+    def nack(self, message_id: str, generation: int) -> bool:
+        if generation != self.generation or not self.connected:
+            return False
+        self._require().nack(message_id)
+        return True
+
+    def _receipt_arrived(self, receipt_id: str) -> None:
+        event = self._receipts.get(receipt_id)
+        if event is not None:
+            event.set()
+
+    def _receipt_failed(self, receipt_id: str | None) -> None:
+        if receipt_id and receipt_id in self._receipts:
+            self._failed_receipts.add(receipt_id)
+            self._receipts[receipt_id].set()
+
+
+def ack_id(frame: Frame) -> str:
+    """The id to ACK/NACK a MESSAGE with: STOMP 1.2 uses the `ack` header, older brokers the message-id."""
+    return str(frame.headers.get("ack") or frame.headers["message-id"])

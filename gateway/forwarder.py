@@ -1,0 +1,134 @@
+"""Forwards batches of MQTT messages to ActiveMQ in STOMP transactions; acks MQTT after the commit receipt."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+
+from stomp.exception import StompException
+
+from finemeca import naming
+from finemeca.deadletter import dead_letter_headers
+from finemeca.logs import get_logger
+from finemeca.stomp_link import StompLink, StompUnavailableError
+from gateway import metrics
+from gateway.mqtt_source import MqttMessage, MqttSource
+from gateway.screening import rejection_reason
+from gateway.settings import GatewaySettings
+
+log = get_logger(__name__)
+
+
+class Forwarder:
+    def __init__(
+        self,
+        sensor: str,
+        source: MqttSource,
+        link: StompLink,
+        settings: GatewaySettings,
+        queue_prefix: str = naming.DEFAULT_PREFIX,
+    ) -> None:
+        self.sensor = sensor
+        self.source = source
+        self.link = link
+        self.settings = settings
+        self.destination = naming.data_queue(sensor, queue_prefix)
+        self.dlq = naming.dead_letter_queue(sensor, queue_prefix)
+        self.stop_requested = threading.Event()
+        self.forwarded = 0
+        self.dead_lettered = 0
+        self.last_commit_at: float | None = None
+
+    def run(self) -> None:
+        """Loop until stop is requested and nothing received is left unforwarded."""
+        while not (self.stop_requested.is_set() and self.source.messages.empty()):
+            batch = self._next_batch()
+            if batch:
+                self._forward_until_committed(batch)
+
+    def _next_batch(self) -> list[MqttMessage]:
+        batch: list[MqttMessage] = []
+        try:
+            batch.append(self.source.messages.get(timeout=0.2))
+        except queue.Empty:
+            return batch
+        deadline = time.monotonic() + self.settings.batch_timeout_ms / 1000
+        while len(batch) < self.settings.batch_size:
+            remaining = deadline - time.monotonic()
+            try:
+                batch.append(
+                    self.source.messages.get(timeout=max(remaining, 0))
+                    if remaining > 0
+                    else self.source.messages.get_nowait()
+                )
+            except queue.Empty:
+                break
+        metrics.RECEIVED.labels(self.sensor).inc(len(batch))
+        metrics.INFLIGHT.labels(self.sensor).set(self.source.messages.qsize() + len(batch))
+        return batch
+
+    def _forward_until_committed(self, batch: list[MqttMessage]) -> None:
+        """Retry the same batch until ActiveMQ confirms it; MQTT acks only then (at-least-once)."""
+        attempt = 0
+        while True:
+            try:
+                self.link.ensure_connected()
+                started = time.monotonic()
+                forwarded, rejected = self._send_transaction(batch)
+                break
+            except (StompUnavailableError, StompException, OSError) as exc:
+                attempt += 1
+                metrics.RETRIES.labels(self.sensor).inc()
+                delay = min(30.0, 0.5 * 2 ** min(attempt, 6))
+                log.warning(
+                    "gateway.commit_failed",
+                    sensor=self.sensor,
+                    batch=len(batch),
+                    attempt=attempt,
+                    error=str(exc),
+                    retry_in=delay,
+                )
+                time.sleep(delay)
+        elapsed = time.monotonic() - started
+        for message in batch:
+            self.source.ack(message)
+        now_ms = time.time() * 1000
+        for message in batch:
+            metrics.LAG_SECONDS.labels(self.sensor).observe((now_ms - message.received_ms) / 1000)
+        metrics.FORWARDED.labels(self.sensor).inc(forwarded)
+        metrics.DEAD_LETTERED.labels(self.sensor).inc(rejected)
+        metrics.BATCH_SIZE.labels(self.sensor).observe(len(batch))
+        metrics.COMMIT_SECONDS.labels(self.sensor).observe(elapsed)
+        self.forwarded += forwarded
+        self.dead_lettered += rejected
+        self.last_commit_at = time.time()
+
+    def _send_transaction(self, batch: list[MqttMessage]) -> tuple[int, int]:
+        tx = self.link.begin()
+        forwarded = rejected = 0
+        try:
+            for message in batch:
+                headers = {
+                    "content-type": "application/json",
+                    "sensor": self.sensor,
+                    "mqtt-topic": message.topic,
+                    "gateway-received-at": str(message.received_ms),
+                }
+                reason = rejection_reason(message.payload, self.settings.max_message_bytes)
+                if reason is None:
+                    self.link.send(self.destination, message.payload, headers, transaction=tx)
+                    forwarded += 1
+                    continue
+                log.warning("gateway.dead_letter", sensor=self.sensor, topic=message.topic, reason=reason)
+                body = message.payload[: self.settings.max_message_bytes]  # keep the DLQ itself bounded
+                dlq_headers = dead_letter_headers(reason, "gateway", self.sensor, message.topic, headers)
+                if len(body) < len(message.payload):
+                    dlq_headers["dlq_truncated_from"] = str(len(message.payload))
+                self.link.send(self.dlq, body, dlq_headers, transaction=tx)
+                rejected += 1
+        except Exception:
+            self.link.abort(tx)
+            raise
+        self.link.commit(tx, timeout=self.settings.commit_timeout_s)
+        return forwarded, rejected

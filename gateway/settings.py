@@ -1,0 +1,30 @@
+"""Gateway settings (env prefix GATEWAY_), on top of MQTT_* and STOMP_* from finemeca.config."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class GatewaySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
+
+    client_id: str | None = Field(
+        None, description="stable MQTT client id (persistent session); default gateway-<sensor>[-<replica>]"
+    )
+    replica: str = Field("", description="replica name appended to the default client id (scale-out)")
+    shared_group: str | None = Field(
+        None, description="MQTT 5 shared-subscription group: replicas with the same group split the load"
+    )
+    batch_size: int = Field(1000, ge=1, description="messages per STOMP transaction")
+    batch_timeout_ms: int = Field(50, ge=1, description="close a partial batch after this long")
+    max_inflight: int = Field(
+        10_000, ge=1, le=65_535, description="unacked MQTT messages held (MQTT 5 receive maximum)"
+    )
+    max_message_bytes: int = Field(65_536, ge=64, description="larger messages are dead-lettered")
+    commit_timeout_s: float = Field(30.0, gt=0)
+
+    def mqtt_client_id(self, sensor: str) -> str:
+        if self.client_id:
+            return self.client_id
+        return f"gateway-{sensor}" + (f"-{self.replica}" if self.replica else "")

@@ -1,0 +1,111 @@
+"""Writes prepared documents with the bulk helper and sorts each item's outcome.
+
+Outcomes: created, duplicate (409 on create: the message was indexed before: success), retry
+(429, 5xx, Elasticsearch unreachable: nothing is acked meanwhile), rejected (other 4xx, e.g. a
+mapping error: dead-lettered with the reason, stage `index`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from elastic_transport import ConnectionError as TransportConnectionError
+from elastic_transport import ConnectionTimeout
+from elasticsearch import ApiError, Elasticsearch
+from elasticsearch.helpers import streaming_bulk
+
+from finemeca.logs import get_logger
+from ingestor.prepare import Prepared
+
+log = get_logger(__name__)
+
+RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+
+
+@dataclass
+class BulkOutcome:
+    created: list[Prepared] = field(default_factory=list)
+    duplicates: list[Prepared] = field(default_factory=list)
+    rejected: list[tuple[Prepared, str]] = field(default_factory=list)
+    retries: int = 0
+
+
+def classify(status: int, error: Any) -> str:
+    """'created' | 'duplicate' | 'retry' | 'reject' for one bulk item result (pure)."""
+    if 200 <= status < 300:
+        return "created"
+    if status == 409:
+        return "duplicate"
+    if status in RETRYABLE_STATUS:
+        return "retry"
+    return "reject"
+
+
+def describe_item_error(error: Any) -> str:
+    if isinstance(error, dict):
+        reason = f"{error.get('type', 'error')}: {error.get('reason', '')}"
+        cause = error.get("caused_by")
+        if isinstance(cause, dict):
+            reason += f" (caused by {cause.get('type')}: {cause.get('reason')})"
+        return reason
+    return str(error)
+
+
+def _actions(items: list[Prepared]) -> list[dict[str, Any]]:
+    return [{"_op_type": "create", "_index": p.index, "_id": p.doc_id, "_source": p.document} for p in items]
+
+
+def write(
+    es: Elasticsearch,
+    items: list[Prepared],
+    should_stop: Callable[[], bool] = lambda: False,
+    max_backoff: float = 30.0,
+) -> BulkOutcome:
+    """Index `items`, retrying what is retryable with backoff until done (or stop requested -> raise)."""
+    outcome = BulkOutcome()
+    pending = items
+    attempt = 0
+    while pending:
+        retry: list[Prepared] = []
+        try:
+            results = streaming_bulk(
+                es,
+                _actions(pending),
+                chunk_size=max(len(pending), 1),
+                max_chunk_bytes=50 * 1024 * 1024,
+                raise_on_error=False,
+                raise_on_exception=True,
+                max_retries=0,
+            )
+            for prepared, (_ok, result) in zip(pending, results, strict=True):
+                item = next(iter(result.values()))
+                verdict = classify(int(item.get("status", 0)), item.get("error"))
+                if verdict == "created":
+                    outcome.created.append(prepared)
+                elif verdict == "duplicate":
+                    outcome.duplicates.append(prepared)
+                elif verdict == "retry":
+                    retry.append(prepared)
+                else:
+                    outcome.rejected.append((prepared, describe_item_error(item.get("error"))))
+        except (TransportConnectionError, ConnectionTimeout) as exc:
+            log.warning("ingestor.elasticsearch_unreachable", error=str(exc), pending=len(pending))
+            retry = pending
+        except ApiError as exc:
+            if exc.meta.status not in RETRYABLE_STATUS:
+                raise
+            log.warning("ingestor.bulk_rejected_whole", status=exc.meta.status, error=str(exc))
+            retry = pending
+        if retry:
+            if should_stop():
+                raise InterruptedError(f"stop requested with {len(retry)} documents not yet indexed")
+            attempt += 1
+            outcome.retries += len(retry)
+            delay = min(max_backoff, 0.25 * 2 ** min(attempt, 8))
+            log.warning("ingestor.bulk_retry", items=len(retry), attempt=attempt, retry_in=delay)
+            time.sleep(delay)
+        pending = retry
+    return outcome

@@ -1,0 +1,142 @@
+"""Dead-letter queue tools: browse, inspect and re-drive messages after the cause was fixed."""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from stomp.utils import Frame
+
+from finemeca import naming
+from finemeca.config import StompSettings
+from finemeca.stomp_link import StompLink, ack_id
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    message_id: str
+    stage: str
+    reason: str
+    at: str
+    origin: str
+    body: bytes
+    headers: dict[str, str]
+
+
+def selector(reason: str | None = None, stage: str | None = None) -> str | None:
+    """JMS selector over the dlq_* headers (single quotes doubled, as SQL-92 wants)."""
+    clauses = []
+    if reason:
+        clauses.append("dlq_reason LIKE '%" + reason.replace("'", "''") + "%'")
+    if stage:
+        clauses.append("dlq_stage = '" + stage.replace("'", "''") + "'")
+    return " AND ".join(clauses) or None
+
+
+def _to_dead_letter(frame: Frame) -> DeadLetter:
+    h = {k: str(v) for k, v in frame.headers.items()}
+    body = frame.body if isinstance(frame.body, bytes) else str(frame.body).encode()
+    return DeadLetter(
+        h.get("message-id", ""),
+        h.get("dlq_stage", "?"),
+        h.get("dlq_reason", "(no reason recorded)"),
+        h.get("dlq_at", ""),
+        h.get("dlq_origin", ""),
+        body,
+        h,
+    )
+
+
+def _receive(
+    settings: StompSettings, destination: str, headers: dict[str, str], ack: str, idle_timeout: float
+) -> tuple[StompLink, Iterator[tuple[Frame, int]]]:
+    inbox: queue.Queue[tuple[Frame, int]] = queue.Queue()
+    link = StompLink(settings, client_name="dlq-tool", on_message=lambda f, g: inbox.put((f, g)))
+    link.subscribe(destination, "dlq-tool", ack=ack, headers=headers)
+    link.ensure_connected(give_up_after=15)
+
+    def frames() -> Iterator[tuple[Frame, int]]:
+        while True:
+            try:
+                yield inbox.get(timeout=idle_timeout)
+            except queue.Empty:
+                return
+
+    return link, frames()
+
+
+def browse(
+    sensor: str,
+    settings: StompSettings | None = None,
+    reason: str | None = None,
+    stage: str | None = None,
+    limit: int = 100,
+    idle_timeout: float = 2.0,
+) -> list[DeadLetter]:
+    """Look at dead letters without consuming them (STOMP queue browser)."""
+    settings = settings or StompSettings()
+    headers = {"browser": "true"}
+    if sel := selector(reason, stage):
+        headers["selector"] = sel
+    link, frames = _receive(
+        settings, naming.dead_letter_queue(sensor, settings.queue_prefix), headers, "auto", idle_timeout
+    )
+    found: list[DeadLetter] = []
+    try:
+        for frame, _gen in frames:
+            if frame.headers.get("browser") == "end":
+                break
+            found.append(_to_dead_letter(frame))
+            if len(found) >= limit:
+                break
+    finally:
+        link.close()
+    return found
+
+
+def redrive(
+    sensor: str,
+    settings: StompSettings | None = None,
+    reason: str | None = None,
+    stage: str | None = None,
+    limit: int | None = None,
+    idle_timeout: float = 2.0,
+) -> int:
+    """Move matching dead letters back to the sensor's data queue.
+
+    Each message is re-sent in a confirmed transaction before its DLQ copy is acked, so a crash
+    re-drives it twice at worst; the ingestor's deterministic ids make that harmless.
+    """
+    settings = settings or StompSettings()
+    headers = {"activemq.prefetchSize": "100"}
+    if sel := selector(reason, stage):
+        headers["selector"] = sel
+    data_queue = naming.data_queue(sensor, settings.queue_prefix)
+    link, frames = _receive(
+        settings,
+        naming.dead_letter_queue(sensor, settings.queue_prefix),
+        headers,
+        "client-individual",
+        idle_timeout,
+    )
+    moved = 0
+    try:
+        for frame, generation in frames:
+            letter = _to_dead_letter(frame)
+            keep = {
+                k: v
+                for k, v in letter.headers.items()
+                if k in {"content-type", "sensor", "mqtt-topic", "gateway-received-at"}
+            }
+            keep["redriven_from_reason"] = letter.reason[:300]
+            keep["redriven_at"] = str(int(time.time() * 1000))
+            link.send_confirmed(data_queue, letter.body, keep)
+            link.ack(ack_id(frame), generation)
+            moved += 1
+            if limit is not None and moved >= limit:
+                break
+    finally:
+        link.close()
+    return moved

@@ -1,0 +1,92 @@
+"""Index templates (created at start, idempotently) and retention of daily indices."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from elasticsearch import Elasticsearch
+
+from finemeca import naming
+from sensors.base import SensorPlugin
+
+DEADLETTER_INDEX = "deadletters"
+DEADLETTER_MAPPINGS: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "@timestamp": {"type": "date"},
+        "sensor": {"type": "keyword"},
+        "stage": {"type": "keyword"},
+        "reason": {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 512}}},
+        "device_key": {"type": "keyword"},
+        "body_preview": {"type": "text", "index": False},
+    },
+}
+
+
+def deadletter_index(prefix: str = naming.DEFAULT_PREFIX) -> str:
+    return f"{prefix}-{DEADLETTER_INDEX}"
+
+
+def ensure_sensor_template(
+    es: Elasticsearch,
+    plugin: SensorPlugin,
+    prefix: str = naming.DEFAULT_PREFIX,
+    shards: int = 1,
+    replicas: int = 0,
+    refresh_interval: str = "1s",
+) -> None:
+    """Composable template for the sensor's daily indices; every daily index joins the read alias."""
+    es.indices.put_index_template(
+        name=naming.template_name(plugin.name, prefix),
+        index_patterns=[naming.data_index_pattern(plugin.name, prefix)],
+        priority=200,
+        template={
+            "settings": {
+                "number_of_shards": shards,
+                "number_of_replicas": replicas,
+                "refresh_interval": refresh_interval,
+            },
+            "mappings": plugin.index_mappings(),
+            "aliases": {naming.data_index_alias(plugin.name, prefix): {}},
+        },
+        meta={"managed_by": "finemeca ingestor", "sensor": plugin.name},
+    )
+    for name, mappings in plugin.extra_indices().items():
+        ensure_index(es, f"{prefix}-{name}", mappings, replicas)
+
+
+def ensure_index(es: Elasticsearch, name: str, mappings: dict[str, Any], replicas: int = 0) -> None:
+    if not es.indices.exists(index=name):
+        es.options(ignore_status=400).indices.create(
+            index=name, mappings=mappings, settings={"number_of_shards": 1, "number_of_replicas": replicas}
+        )
+    else:
+        es.indices.put_mapping(index=name, **mappings)
+
+
+_DAILY = re.compile(r"-data-(\d{4})\.(\d{2})\.(\d{2})$")
+
+
+def index_day(name: str) -> date | None:
+    match = _DAILY.search(name)
+    return date(int(match[1]), int(match[2]), int(match[3])) if match else None
+
+
+def indices_older_than(names: list[str], days: int, today: date | None = None) -> list[str]:
+    """Daily indices whose day is more than `days` days before today (pure)."""
+    today = today or datetime.now(UTC).date()
+    cutoff = today - timedelta(days=days)
+    return sorted(n for n in names if (d := index_day(n)) is not None and d < cutoff)
+
+
+def delete_old_indices(
+    es: Elasticsearch, sensor: str, days: int, prefix: str = naming.DEFAULT_PREFIX, dry_run: bool = False
+) -> list[str]:
+    pattern = naming.data_index_pattern(sensor, prefix)
+    names = list(es.indices.get(index=pattern, expand_wildcards="open,closed").keys())
+    old = indices_older_than(names, days)
+    if old and not dry_run:
+        es.indices.delete(index=",".join(old))
+    return old

@@ -1,0 +1,29 @@
+"""Prometheus metrics of the ingestor (labelled by sensor)."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+RECEIVED = Counter("finemeca_ingestor_received_total", "messages received from ActiveMQ", ["sensor"])
+INDEXED = Counter("finemeca_ingestor_indexed_total", "documents created in Elasticsearch", ["sensor"])
+DUPLICATES = Counter(
+    "finemeca_ingestor_duplicates_total", "redelivered messages whose document already existed", ["sensor"]
+)
+DEAD_LETTERED = Counter(
+    "finemeca_ingestor_dead_lettered_total", "messages sent to the DLQ", ["sensor", "stage"]
+)
+RETRIES = Counter(
+    "finemeca_ingestor_bulk_retries_total", "bulk items retried (429/5xx/unreachable)", ["sensor"]
+)
+BATCH_SIZE = Histogram(
+    "finemeca_ingestor_batch_size",
+    "documents per bulk request",
+    ["sensor"],
+    buckets=(1, 10, 50, 100, 250, 500, 1000, 2000, 5000),
+)
+BULK_SECONDS = Histogram("finemeca_ingestor_bulk_seconds", "bulk request time", ["sensor"])
+LAG_SECONDS = Histogram(
+    "finemeca_ingestor_lag_seconds",
+    "gateway receive -> indexed and acked",
+    ["sensor"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
+PENDING = Gauge("finemeca_ingestor_pending", "messages received and not yet acknowledged", ["sensor"])

@@ -1,0 +1,282 @@
+"""Ingestor process for one sensor: ActiveMQ queue -> validate -> transform -> _bulk -> ack.
+
+Acknowledges a message only once Elasticsearch accepted its document (or already had it), or once
+the dead-letter queue confirmed its copy. A crash at any point means redelivery, and redelivery is
+harmless: document ids are deterministic and written with op_type=create.
+"""
+
+from __future__ import annotations
+
+import queue
+import signal
+import threading
+import time
+from datetime import UTC, datetime
+from types import FrameType
+
+from elasticsearch import Elasticsearch
+from stomp.exception import StompException
+from stomp.utils import Frame
+
+from finemeca import naming
+from finemeca.config import ElasticsearchSettings, ObservabilitySettings, StompSettings
+from finemeca.deadletter import dead_letter_headers
+from finemeca.es import make_client, wait_until_healthy
+from finemeca.logs import get_logger
+from finemeca.metrics import serve_health_and_metrics
+from finemeca.stomp_link import StompLink, StompUnavailableError, ack_id
+from ingestor import bulk, metrics
+from ingestor.indices import DEADLETTER_MAPPINGS, deadletter_index, ensure_index, ensure_sensor_template
+from ingestor.prepare import Incoming, Rejected, prepare
+from ingestor.settings import IngestorSettings
+from sensors.registry import get_sensor
+
+log = get_logger(__name__)
+
+
+class Ingestor:
+    def __init__(
+        self,
+        sensor: str,
+        settings: IngestorSettings | None = None,
+        stomp: StompSettings | None = None,
+        es_settings: ElasticsearchSettings | None = None,
+    ) -> None:
+        self.plugin = get_sensor(sensor)
+        self.sensor = sensor
+        self.settings = settings or IngestorSettings()
+        self.stomp_settings = stomp or StompSettings()
+        self.es_settings = es_settings or ElasticsearchSettings()
+        self.prefix = self.es_settings.index_prefix
+        self.queue = naming.data_queue(sensor, self.stomp_settings.queue_prefix)
+        self.dlq = naming.dead_letter_queue(sensor, self.stomp_settings.queue_prefix)
+        self.inbox: queue.Queue[Incoming] = queue.Queue()
+        self.link = StompLink(
+            self.stomp_settings, client_name=f"ingestor-{sensor}", on_message=self._on_message
+        )
+        self.es: Elasticsearch = make_client(self.es_settings)
+        self.stop_requested = threading.Event()
+        self.indexed = self.duplicates = self.dead_lettered = 0
+        self.last_batch_at: float | None = None
+        self.es_ok = False
+
+    # -- lifecycle --------------------------------------------------------------------------------------
+    def health(self) -> dict[str, object]:
+        return {
+            "ok": self.link.connected and self.es_ok,
+            "sensor": self.sensor,
+            "stomp_connected": self.link.connected,
+            "elasticsearch_ok": self.es_ok,
+            "indexed": self.indexed,
+            "duplicates": self.duplicates,
+            "dead_lettered": self.dead_lettered,
+            "pending": self.inbox.qsize(),
+            "last_batch_at": self.last_batch_at,
+        }
+
+    def request_stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
+        log.info("ingestor.stopping", sensor=self.sensor, signal=signum)
+        self.stop_requested.set()
+
+    def setup(self) -> None:
+        wait_until_healthy(self.es, timeout=300)
+        ensure_sensor_template(
+            self.es,
+            self.plugin,
+            self.prefix,
+            self.settings.index_shards,
+            self.settings.index_replicas,
+            self.settings.refresh_interval,
+        )
+        ensure_index(
+            self.es, deadletter_index(self.prefix), DEADLETTER_MAPPINGS, self.settings.index_replicas
+        )
+        self.es_ok = True
+
+    def run(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self.request_stop)
+            signal.signal(signal.SIGINT, self.request_stop)
+        self.setup()
+        self.link.subscribe(
+            self.queue,
+            f"ingestor-{self.sensor}",
+            ack="client-individual",
+            headers={"activemq.prefetchSize": str(self.settings.effective_prefetch)},
+        )
+        self.link.ensure_connected(stop=self.stop_requested)
+        log.info(
+            "ingestor.started",
+            sensor=self.sensor,
+            queue=self.queue,
+            prefetch=self.settings.effective_prefetch,
+        )
+        try:
+            while not self.stop_requested.is_set():
+                if not self.link.connected:
+                    self.link.ensure_connected(stop=self.stop_requested)
+                batch = self._next_batch()
+                if batch:
+                    self.process(batch)
+            self._drain()
+        except (StompUnavailableError, InterruptedError) as exc:
+            log.warning(
+                "ingestor.stopped_with_pending",
+                sensor=self.sensor,
+                reason=str(exc),
+                note="unacknowledged messages are redelivered by ActiveMQ",
+            )
+        finally:
+            self.link.close()
+            log.info(
+                "ingestor.stopped",
+                sensor=self.sensor,
+                indexed=self.indexed,
+                duplicates=self.duplicates,
+                dead_lettered=self.dead_lettered,
+            )
+
+    def _drain(self) -> None:
+        """On stop: take no new messages, finish what the broker already handed us."""
+        if self.link.connected:
+            self.link.unsubscribe(f"ingestor-{self.sensor}")
+        time.sleep(0.2)
+        while batch := self._next_batch(wait=0.05):
+            self.process(batch)
+
+    # -- data path ---------------------------------------------------------------------------------------
+    def _on_message(self, frame: Frame, generation: int) -> None:
+        body = frame.body if isinstance(frame.body, bytes) else str(frame.body).encode()
+        self.inbox.put(Incoming(ack_id(frame), generation, body, dict(frame.headers)))
+
+    def _next_batch(self, wait: float = 0.2) -> list[Incoming]:
+        batch: list[Incoming] = []
+        try:
+            batch.append(self.inbox.get(timeout=wait))
+        except queue.Empty:
+            return batch
+        deadline = time.monotonic() + self.settings.batch_timeout_ms / 1000
+        while len(batch) < self.settings.batch_size:
+            remaining = deadline - time.monotonic()
+            try:
+                batch.append(self.inbox.get(timeout=remaining) if remaining > 0 else self.inbox.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def process(self, batch: list[Incoming]) -> None:
+        metrics.RECEIVED.labels(self.sensor).inc(len(batch))
+        metrics.PENDING.labels(self.sensor).set(self.inbox.qsize() + len(batch))
+        prepared = prepare(batch, self.plugin, self.settings.zone, self.prefix)
+        started = time.monotonic()
+        try:
+            outcome = bulk.write(
+                self.es, prepared.ready, self.stop_requested.is_set, self.settings.max_retry_backoff_s
+            )
+            self.es_ok = True
+        except InterruptedError:
+            self.es_ok = False
+            raise
+        metrics.BULK_SECONDS.labels(self.sensor).observe(time.monotonic() - started)
+        metrics.BATCH_SIZE.labels(self.sensor).observe(len(prepared.ready))
+        metrics.RETRIES.labels(self.sensor).inc(outcome.retries)
+        rejected = prepared.rejected + [
+            Rejected(p.incoming, "index", reason, p.document.get("device_key"))
+            for p, reason in outcome.rejected
+        ]
+        if rejected:
+            self._dead_letter(rejected)
+        if outcome.created:
+            try:
+                self.plugin.after_index(self.es, [p.document for p in outcome.created], self.prefix)
+            except Exception as exc:  # derived data: recomputed by the next batch, never blocks ingestion
+                log.error("ingestor.after_index_failed", sensor=self.sensor, error=str(exc))
+        done = [p.incoming for p in outcome.created + outcome.duplicates] + [r.incoming for r in rejected]
+        acked = self._ack(done)
+        self.indexed += len(outcome.created)
+        self.duplicates += len(outcome.duplicates)
+        self.dead_lettered += len(rejected)
+        metrics.INDEXED.labels(self.sensor).inc(len(outcome.created))
+        metrics.DUPLICATES.labels(self.sensor).inc(len(outcome.duplicates))
+        self._observe_lag(outcome.created)
+        self.last_batch_at = time.time()
+        if acked < len(done):
+            log.warning(
+                "ingestor.stale_acks_skipped",
+                sensor=self.sensor,
+                skipped=len(done) - acked,
+                note="connection was renewed; ActiveMQ redelivers them and the ids deduplicate",
+            )
+
+    def _ack(self, done: list[Incoming]) -> int:
+        acked = 0
+        for incoming in done:
+            try:
+                acked += self.link.ack(incoming.ack_id, incoming.generation)
+            except (StompException, StompUnavailableError, OSError):
+                break  # connection lost: the rest is redelivered
+        return acked
+
+    def _observe_lag(self, created: list[bulk.Prepared]) -> None:
+        now_ms = time.time() * 1000
+        for p in created:
+            received = p.incoming.headers.get("gateway-received-at")
+            if received and str(received).isdigit():
+                metrics.LAG_SECONDS.labels(self.sensor).observe((now_ms - int(received)) / 1000)
+
+    def _dead_letter(self, rejected: list[Rejected]) -> None:
+        """Copy rejected messages to the DLQ (confirmed by receipt) before they are acked."""
+        while True:
+            try:
+                self.link.ensure_connected(stop=self.stop_requested)
+                tx = self.link.begin()
+                for r in rejected:
+                    headers = dead_letter_headers(
+                        r.reason, r.stage, self.sensor, self.queue, r.incoming.headers
+                    )
+                    self.link.send(self.dlq, r.incoming.body, headers, transaction=tx)
+                self.link.commit(tx)
+                break
+            except (StompException, StompUnavailableError, OSError) as exc:
+                log.warning("ingestor.dead_letter_retry", sensor=self.sensor, error=str(exc))
+                if self.stop_requested.wait(1.0):
+                    raise InterruptedError("stop requested while dead-lettering") from exc
+        for r in rejected:
+            metrics.DEAD_LETTERED.labels(self.sensor, r.stage).inc()
+            log.warning(
+                "ingestor.dead_letter",
+                sensor=self.sensor,
+                stage=r.stage,
+                reason=r.reason,
+                device_key=r.device_key,
+            )
+        self._record_dead_letters(rejected)
+
+    def _record_dead_letters(self, rejected: list[Rejected]) -> None:
+        """Best effort: a dashboard-friendly record; the DLQ itself is the source of truth."""
+        now = datetime.now(UTC).isoformat()
+        operations: list[dict[str, object]] = []
+        for r in rejected:
+            operations.append({"index": {"_index": deadletter_index(self.prefix)}})
+            operations.append(
+                {
+                    "@timestamp": now,
+                    "sensor": self.sensor,
+                    "stage": r.stage,
+                    "reason": r.reason,
+                    "device_key": r.device_key,
+                    "body_preview": r.incoming.body[:500].decode("utf-8", "replace"),
+                }
+            )
+        try:
+            self.es.bulk(operations=operations)
+        except Exception as exc:
+            log.warning("ingestor.deadletter_record_failed", error=str(exc))
+
+
+def run_ingestor(sensor: str) -> None:
+    obs = ObservabilitySettings()
+    ingestor = Ingestor(sensor)
+    if obs.metrics_port:
+        serve_health_and_metrics(obs.metrics_host, obs.metrics_port, ingestor.health)
+    ingestor.run()

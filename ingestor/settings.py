@@ -1,0 +1,31 @@
+"""Ingestor settings (env prefix INGESTOR_), on top of STOMP_* and ES_* from finemeca.config."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class IngestorSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="INGESTOR_", extra="ignore")
+
+    batch_size: int = Field(2000, ge=1, description="documents per _bulk request")
+    batch_timeout_ms: int = Field(200, ge=1, description="close a partial batch after this long")
+    prefetch: int | None = Field(None, description="ActiveMQ prefetch; default 2 x batch_size")
+    max_retry_backoff_s: float = Field(30.0, gt=0, description="cap of the retry backoff for 429/5xx")
+    index_replicas: int = Field(0, ge=0, description="replicas of the daily indices (0 on one node)")
+    index_shards: int = Field(1, ge=1)
+    refresh_interval: str = Field("1s", description="index refresh interval (searchable delay)")
+    sensor_timezone: str = Field(
+        "Europe/Brussels", alias="SENSOR_TIMEZONE", description="zone of device Time"
+    )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.sensor_timezone)
+
+    @property
+    def effective_prefetch(self) -> int:
+        return self.prefetch or 2 * self.batch_size
