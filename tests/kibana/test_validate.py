@@ -1,0 +1,131 @@
+"""Offline validation of the dashboards: the committed NDJSON, and that each check catches its fault."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from kibana.build import render_ndjson
+from kibana.validate import SAVED_OBJECTS, flatten_mapping, parse_ndjson, validate_file, validate_objects
+
+FIELDS = {
+    "finemeca-air-data*": {
+        "@timestamp": "date",
+        "line": "keyword",
+        "device_key": "keyword",
+        "pressure": "float",
+        "opening_pressure": "float",
+        "leak": "boolean",
+        "msg_count": "long",
+        "rssi": "float",
+        "snr": "float",
+    }
+}
+
+
+def objects() -> list[dict]:
+    objs, errors = parse_ndjson(render_ndjson().splitlines())
+    assert errors == []
+    return objs
+
+
+def air_only(objs: list[dict]) -> list[dict]:
+    """The air data view and the Lens objects on it only, so a fake field source is enough."""
+    view_id = next(o["id"] for o in objs if o["attributes"].get("title") == "finemeca-air-data*")
+    keep = [o for o in objs if o["id"] == view_id]
+    keep += [
+        o
+        for o in objs
+        if o["type"] == "lens" and o["references"] and all(r["id"] == view_id for r in o["references"])
+    ]
+    return keep
+
+
+def test_committed_ndjson_is_built_from_dashboards_py():
+    assert SAVED_OBJECTS.read_text() == render_ndjson(), "run `finemeca kibana build`"
+
+
+def test_committed_ndjson_validates_against_real_mappings():
+    assert validate_file() == []
+
+
+def test_expected_objects_are_present():
+    objs = objects()
+    titles = {o["attributes"]["title"] for o in objs if o["type"] == "dashboard"}
+    assert titles == {"Finemeca: air", "Finemeca: centrale", "Finemeca: devicev01", "Finemeca: operations"}
+    views = {
+        o["attributes"]["title"]: o["attributes"].get("timeFieldName")
+        for o in objs
+        if o["type"] == "index-pattern"
+    }
+    assert views["finemeca-air-data*"] == "@timestamp"
+    assert {"finemeca-centrale-daily", "finemeca-alerts-history", "finemeca-deadletters"} <= views.keys()
+
+
+def test_fake_field_source_accepts_air_objects():
+    assert validate_objects(air_only(objects()), FIELDS.get) == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (
+            {k: v for k, v in FIELDS["finemeca-air-data*"].items() if k != "opening_pressure"},
+            "does not exist",
+        ),
+        ({**FIELDS["finemeca-air-data*"], "pressure": "keyword"}, "average on 'pressure' of type keyword"),
+        ({**FIELDS["finemeca-air-data*"], "@timestamp": "keyword"}, "not a date"),
+        ({**FIELDS["finemeca-air-data*"], "line": "text"}, "terms on 'line' of type text"),
+    ],
+)
+def test_field_errors_are_reported(fields, expected):
+    errors = validate_objects(air_only(objects()), {"finemeca-air-data*": fields}.get)
+    assert any(expected in e for e in errors), errors
+
+
+def test_unresolved_reference_duplicate_id_and_bad_line():
+    objs = air_only(objects())
+    lens = copy.deepcopy(objs[1])
+    lens["references"][0]["id"] = "missing"
+    errors = validate_objects([*objs, lens], FIELDS.get)
+    assert any("duplicate id" in e for e in errors)
+    assert any("not in the set" in e for e in errors)
+    _, parse_errors = parse_ndjson(['{"id": "x"', json.dumps({"id": "y"})])
+    assert len(parse_errors) == 2
+
+
+def test_dashboard_panel_without_reference_is_reported():
+    objs = objects()
+    board = copy.deepcopy(next(o for o in objs if o["type"] == "dashboard"))
+    board["references"] = board["references"][1:]
+    errors = validate_objects([o for o in objs if o["id"] != board["id"]] + [board])
+    assert any("no reference named" in e for e in errors), errors
+
+
+def test_visualization_must_show_existing_columns():
+    objs = air_only(objects())
+    lens = next(o for o in objs if o["attributes"].get("visualizationType") == "lnsXY")
+    lens["attributes"]["state"]["visualization"]["layers"][0]["accessors"].append("ghost")
+    assert any("missing column ghost" in e for e in validate_objects(objs, FIELDS.get))
+
+
+def test_flatten_mapping_handles_objects_multi_fields_and_aliases():
+    mapping = {
+        "mappings": {
+            "properties": {
+                "a": {"properties": {"b": {"type": "float"}}},
+                "name": {"type": "text", "fields": {"raw": {"type": "keyword"}}},
+                "ts": {"type": "alias", "path": "@timestamp"},
+                "@timestamp": {"type": "date"},
+            }
+        }
+    }
+    assert flatten_mapping(mapping) == {
+        "a.b": "float",
+        "name": "text",
+        "name.raw": "keyword",
+        "ts": "date",
+        "@timestamp": "date",
+    }
