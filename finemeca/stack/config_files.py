@@ -1,0 +1,23 @@
+"""Configuration files rendered from `finemeca/stack/templates/*.j2`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+_ENV = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+    autoescape=False,
+)
+
+
+def render(template: str, target: Path, **values: object) -> Path:
+    """Render `template` into `target` (written atomically) and return `target`."""
+    text = _ENV.get_template(template).render(**values)
+    tmp = target.with_suffix(target.suffix + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(target)
+    return target

@@ -1,0 +1,116 @@
+"""The shape every local service shares: install, start, health, stop, plus its state folder."""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+
+from finemeca.stack import process
+from finemeca.stack.settings import StackSettings
+
+
+class ServiceError(RuntimeError):
+    """A service could not be installed or started; the message names it and its log file."""
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    name: str
+    url: str
+    pid: int | None
+    healthy: bool
+    managed: bool  # started by `finemeca stack up` (pid file) rather than found running
+    rss_bytes: int
+    log_file: Path
+
+
+class Service(ABC):
+    """One server run as a plain background process; state under `<STACK_DIR>/<name>/`."""
+
+    name: str
+    marker: str  # substring of the command line, to recognise our process behind a pid
+    stop_timeout: float = 30.0
+
+    def __init__(self, settings: StackSettings) -> None:
+        self.settings = settings
+        self.dir = settings.service_dir(self.name)
+        self.pid_file = self.dir / f"{self.name}.pid"
+        self.log_file = self.dir / f"{self.name}.log"
+
+    # -- what each service defines ------------------------------------------------------------
+    @property
+    @abstractmethod
+    def url(self) -> str: ...
+
+    @property
+    @abstractmethod
+    def port(self) -> int: ...
+
+    @abstractmethod
+    def install(self) -> None:
+        """Make binaries available (apt, download) and write the configuration. Idempotent."""
+
+    @abstractmethod
+    def command(self) -> tuple[list[str], dict[str, str] | None]:
+        """argv and environment (None = inherit) of the server process."""
+
+    @abstractmethod
+    def probe(self, timeout: float = 2.0) -> bool:
+        """One readiness check speaking the service's protocol."""
+
+    # -- shared behaviour -----------------------------------------------------------------------
+    def pid(self) -> int | None:
+        pid = process.read_pid(self.pid_file)
+        return pid if pid is not None and process.is_running(pid, self.marker) else None
+
+    def healthy(self) -> bool:
+        return self.probe()
+
+    def start(self) -> int | None:
+        """Spawn the server unless it already answers; returns the new pid (None when already up)."""
+        if self.healthy():
+            return None
+        if (pid := self.pid()) is not None:
+            return pid  # started earlier, still booting
+        if process.port_open(self.settings.host, self.port):
+            raise ServiceError(
+                f"{self.name}: port {self.port} is taken by another process that does not answer "
+                f"as {self.name}; free it or set the STACK_*_PORT variable"
+            )
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.install()
+        argv, env = self.command()
+        return process.spawn(argv, self.log_file, self.pid_file, env=env, cwd=self.dir)
+
+    def wait_ready(self, timeout: float | None = None) -> None:
+        timeout = self.settings.start_timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.healthy():
+                return
+            if self.pid_file.exists() and self.pid() is None:
+                raise ServiceError(f"{self.name} exited while starting; see {self.log_file}")
+            time.sleep(0.5)
+        raise ServiceError(f"{self.name} not ready after {timeout:.0f}s; see {self.log_file}")
+
+    def stop(self) -> bool:
+        """Stop the process recorded in our pid file; returns False when there was none."""
+        pid = self.pid()
+        if pid is not None:
+            process.terminate(pid, self.marker, timeout=self.stop_timeout)
+        self.pid_file.unlink(missing_ok=True)
+        return pid is not None
+
+    def status(self) -> ServiceStatus:
+        pid = self.pid()
+        return ServiceStatus(
+            name=self.name,
+            url=self.url,
+            pid=pid,
+            healthy=self.healthy(),
+            managed=pid is not None,
+            rss_bytes=process.rss_bytes(process.session_pids(pid)) if pid else 0,
+            log_file=self.log_file,
+        )

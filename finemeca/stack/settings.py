@@ -1,0 +1,64 @@
+"""Settings of the local stack, from environment variables (defaults match `finemeca/config.py`).
+
+| variable | default | meaning |
+|---|---|---|
+| `STACK_DIR` | `<repo>/var/stack` | state: one folder per service (pid, log, data) |
+| `STACK_CACHE_DIR` | `<repo>/.cache` | downloads (Elasticsearch zip) |
+| `STACK_HOST` | `127.0.0.1` | every service listens on this address only |
+| `STACK_MQTT_PORT` | `1883` | Mosquitto |
+| `STACK_STOMP_PORT` / `STACK_OPENWIRE_PORT` | `61613` / `61616` | ActiveMQ |
+| `STACK_ES_PORT` / `STACK_ES_TRANSPORT_PORT` | `9200` / `9300` | Elasticsearch |
+| `STACK_SMTP_PORT` | `1025` | SMTP sink |
+| `ES_VERSION` (or `STACK_ES_VERSION`) | `8.19.21` | Elasticsearch zip fetched from Maven Central |
+| `ES_HEAP` (or `STACK_ES_HEAP`) | `1g` | Elasticsearch `-Xms`/`-Xmx` |
+| `STACK_ES_MAVEN_URL` | Maven Central | repository root the zip and its `.sha1` come from |
+| `STACK_ES_USER` | `finemeca-es` | system user Elasticsearch runs as (it refuses root) |
+| `STACK_ACTIVEMQ_HEAP` | `512m` | ActiveMQ `-Xmx` |
+| `STACK_ACTIVEMQ_MEMORY_LIMIT` / `_STORE_LIMIT` / `_TEMP_LIMIT` | `256 mb` / `8 gb` / `1 gb` | broker systemUsage |
+| `STACK_MOSQUITTO_MAX_INFLIGHT` | `100` | Mosquitto `max_inflight_messages` |
+| `STACK_JAVA_HOME` | `$JAVA_HOME`, else the `java` on PATH | Java 17+ for ActiveMQ and Elasticsearch |
+| `STACK_START_TIMEOUT` | `180` | seconds to wait for a service to become ready |
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class StackSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STACK_", extra="ignore")
+
+    dir: Path = REPO_ROOT / "var" / "stack"
+    cache_dir: Path = REPO_ROOT / ".cache"
+    host: str = "127.0.0.1"
+
+    mqtt_port: int = 1883
+    mosquitto_max_inflight: int = 100
+
+    stomp_port: int = 61613
+    openwire_port: int = 61616
+    activemq_heap: str = "512m"
+    activemq_memory_limit: str = "256 mb"
+    activemq_store_limit: str = "8 gb"
+    activemq_temp_limit: str = "1 gb"
+    activemq_user: str = "activemq"
+
+    es_port: int = 9200
+    es_transport_port: int = 9300
+    es_version: str = Field("8.19.21", validation_alias=AliasChoices("STACK_ES_VERSION", "ES_VERSION"))
+    es_heap: str = Field("1g", validation_alias=AliasChoices("STACK_ES_HEAP", "ES_HEAP"))
+    es_maven_url: str = "https://repo1.maven.org/maven2"
+    es_user: str = "finemeca-es"
+
+    smtp_port: int = 1025
+
+    java_home: Path | None = Field(None, validation_alias=AliasChoices("STACK_JAVA_HOME", "JAVA_HOME"))
+    start_timeout: float = 180.0
+
+    def service_dir(self, name: str) -> Path:
+        return (self.dir / name).resolve()

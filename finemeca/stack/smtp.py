@@ -1,0 +1,37 @@
+"""The SMTP sink (`finemeca.stack.smtp_server`) as a stack service."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from finemeca.stack import probes
+from finemeca.stack.service import Service
+
+
+class SmtpSink(Service):
+    name = "smtp"
+    marker = "finemeca.stack.smtp_server"
+    stop_timeout = 10.0
+
+    @property
+    def port(self) -> int:
+        return self.settings.smtp_port
+
+    @property
+    def url(self) -> str:
+        return f"smtp://{self.settings.host}:{self.port}"
+
+    @property
+    def mail_dir(self) -> Path:  # the mailbox is its own folder so `mail clear` never touches pid/log files
+        return self.settings.service_dir("mail")
+
+    def install(self) -> None:
+        self.mail_dir.mkdir(parents=True, exist_ok=True)
+
+    def command(self) -> tuple[list[str], dict[str, str] | None]:
+        argv = [sys.executable, "-m", "finemeca.stack.smtp_server", "--dir", str(self.mail_dir)]
+        return [*argv, "--host", self.settings.host, "--port", str(self.port)], None
+
+    def probe(self, timeout: float = 2.0) -> bool:
+        return probes.smtp_ready(self.settings.host, self.port, timeout)

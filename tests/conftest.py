@@ -1,0 +1,132 @@
+"""Shared fixtures: the real local stack (`finemeca stack up`), or containers with FINEMECA_TESTCONTAINERS=1.
+
+A service that does not answer FAILS the test with a message naming it; nothing is ever skipped.
+Settings fixtures return the same classes the engines use (`finemeca.config`), so a test hands them
+straight to a gateway, ingestor or mailer.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from finemeca.config import ElasticsearchSettings, MqttSettings, SmtpSettings, StompSettings
+from finemeca.es import make_client
+from finemeca.stack import probes
+from finemeca.stack.mailbox import default_mail_dir
+
+
+@dataclass(frozen=True)
+class Stack:
+    mqtt: MqttSettings
+    stomp: StompSettings
+    es: ElasticsearchSettings
+    smtp: SmtpSettings
+    mail_dir: Path | None  # None when mail goes to a container (read it through mailpit's API)
+
+
+def _check(stack: Stack) -> Stack:
+    checks = {
+        f"Mosquitto (MQTT {stack.mqtt.host}:{stack.mqtt.port})": probes.mqtt_ready(
+            stack.mqtt.host, stack.mqtt.port
+        ),
+        f"ActiveMQ (STOMP {stack.stomp.host}:{stack.stomp.port})": probes.stomp_ready(
+            stack.stomp.host, stack.stomp.port
+        ),
+        f"Elasticsearch ({stack.es.url})": probes.elasticsearch_ready(stack.es.url),
+        f"SMTP ({stack.smtp.host}:{stack.smtp.port})": probes.smtp_ready(stack.smtp.host, stack.smtp.port),
+    }
+    down = [name for name, ok in checks.items() if not ok]
+    if down:
+        pytest.fail(
+            f"local stack not available: {', '.join(down)} not answering. "
+            "Run `finemeca stack up` (then `finemeca stack status`).",
+            pytrace=False,
+        )
+    return stack
+
+
+def _local_stack() -> Stack:
+    return Stack(MqttSettings(), StompSettings(), ElasticsearchSettings(), SmtpSettings(), default_mail_dir())
+
+
+def _container_stack() -> Iterator[Stack]:  # pragma: no cover - needs a Docker engine
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.core.waiting_utils import wait_for_logs
+    from testcontainers.elasticsearch import ElasticSearchContainer
+
+    mosquitto = DockerContainer("eclipse-mosquitto:2").with_exposed_ports(1883)
+    mosquitto = mosquitto.with_command("mosquitto -c /mosquitto-no-auth.conf")
+    activemq = DockerContainer("apache/activemq-classic:5.18.6").with_exposed_ports(61613)
+    es = ElasticSearchContainer("docker.elastic.co/elasticsearch/elasticsearch:8.19.4", mem_limit="2g")
+    mailpit = DockerContainer("axllent/mailpit:latest").with_exposed_ports(1025, 8025)
+    with mosquitto, activemq, es, mailpit:
+        wait_for_logs(activemq, "Apache ActiveMQ .* started", timeout=120)
+
+        def host(container: DockerContainer) -> str:
+            return container.get_container_host_ip()
+
+        yield Stack(
+            MqttSettings(host=host(mosquitto), port=int(mosquitto.get_exposed_port(1883))),
+            StompSettings(host=host(activemq), port=int(activemq.get_exposed_port(61613))),
+            ElasticsearchSettings(url=es.get_url()),
+            SmtpSettings(host=host(mailpit), port=int(mailpit.get_exposed_port(1025))),
+            None,
+        )
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    """Every service's settings, checked once per session."""
+    if os.environ.get("FINEMECA_TESTCONTAINERS") == "1":
+        for containers in _container_stack():
+            yield _check(containers)
+        return
+    yield _check(_local_stack())
+
+
+@pytest.fixture(scope="session")
+def mqtt_settings(stack: Stack) -> MqttSettings:
+    return stack.mqtt
+
+
+@pytest.fixture(scope="session")
+def stomp_settings(stack: Stack) -> StompSettings:
+    return stack.stomp
+
+
+@pytest.fixture(scope="session")
+def es_settings(stack: Stack) -> ElasticsearchSettings:
+    return stack.es
+
+
+@pytest.fixture(scope="session")
+def smtp_settings(stack: Stack) -> SmtpSettings:
+    return stack.smtp
+
+
+@pytest.fixture(scope="session")
+def es(es_settings: ElasticsearchSettings) -> Iterator[Elasticsearch]:
+    client = make_client(es_settings)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def unique_name(request: pytest.FixtureRequest) -> str:
+    """`test-<6 hex>` style suffixable name: use it for queues, topics, indices (lowercase, no dots)."""
+    return f"test-{secrets.token_hex(3)}"
+
+
+@pytest.fixture
+def mailbox(stack: Stack) -> Path:
+    """Folder of the `.eml` files the local SMTP sink stores; read it with `finemeca.stack.mailbox`."""
+    if stack.mail_dir is None:
+        pytest.fail("mailbox fixture needs the local SMTP sink (not available with testcontainers)")
+    return stack.mail_dir
