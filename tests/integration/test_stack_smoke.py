@@ -1,0 +1,110 @@
+"""Round trips through each real service of `finemeca stack up`."""
+
+from __future__ import annotations
+
+import queue
+import smtplib
+import threading
+from email.message import EmailMessage
+
+import paho.mqtt.client as mqtt
+import pytest
+import stomp
+from paho.mqtt.enums import CallbackAPIVersion
+
+from finemeca.stack import mailbox as mail_reader
+from finemeca.stack import manager
+
+pytestmark = pytest.mark.integration
+
+
+def test_mqtt_qos1_round_trip(mqtt_settings, unique_name):
+    topic = f"{unique_name}/smoke"
+    received: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+    subscribed = threading.Event()
+
+    sub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"{unique_name}-sub", protocol=mqtt.MQTTv5)
+    sub.on_message = lambda _c, _u, message: received.put(message)
+    sub.on_subscribe = lambda *_: subscribed.set()
+    sub.connect(mqtt_settings.host, mqtt_settings.port)
+    sub.loop_start()
+    pub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"{unique_name}-pub", protocol=mqtt.MQTTv311)
+    pub.connect(mqtt_settings.host, mqtt_settings.port)
+    pub.loop_start()
+    try:
+        sub.subscribe(topic, qos=1)
+        assert subscribed.wait(5), "no SUBACK from Mosquitto"
+        info = pub.publish(topic, b'{"Temp": 21.5}', qos=1)
+        info.wait_for_publish(timeout=5)
+        assert info.is_published(), "no PUBACK from Mosquitto"
+        message = received.get(timeout=5)
+        assert message.payload == b'{"Temp": 21.5}'
+        assert message.qos == 1
+    finally:
+        for client in (pub, sub):
+            client.disconnect()
+            client.loop_stop()
+
+
+def test_stomp_persistent_client_individual_ack(stomp_settings, unique_name):
+    destination = f"/queue/{unique_name}.smoke"
+    frames: queue.Queue[stomp.utils.Frame] = queue.Queue()
+
+    class Collect(stomp.ConnectionListener):
+        def on_message(self, frame: stomp.utils.Frame) -> None:
+            frames.put(frame)
+
+    conn = stomp.Connection12(stomp_settings.hosts(), heartbeats=(0, 0))
+    conn.set_listener("collect", Collect())
+    conn.connect(wait=True)
+    try:
+        conn.send(destination, body="hello", headers={"persistent": "true", "sensor": "smoke"})
+        conn.subscribe(destination, id="1", ack="client-individual")
+        frame = frames.get(timeout=10)
+        assert frame.body == "hello"
+        assert frame.headers["persistent"] == "true"
+        assert frame.headers["sensor"] == "smoke"
+        conn.ack(frame.headers["ack"])
+        conn.unsubscribe(id="1")
+        # acknowledged: a new consumer gets nothing
+        conn.subscribe(destination, id="2", ack="client-individual")
+        with pytest.raises(queue.Empty):
+            frames.get(timeout=1)
+    finally:
+        conn.disconnect()
+
+
+def test_elasticsearch_index_and_search(es, unique_name):
+    index = f"{unique_name}-smoke"
+    try:
+        es.index(index=index, id="1", document={"sensor": "smoke", "temperature": 21.5}, refresh="wait_for")
+        hits = es.search(index=index, query={"term": {"sensor.keyword": "smoke"}})["hits"]
+        assert hits["total"]["value"] == 1
+        assert hits["hits"][0]["_source"]["temperature"] == 21.5
+    finally:
+        es.indices.delete(index=index, ignore_unavailable=True)
+
+
+def test_smtp_mail_is_stored(smtp_settings, mailbox, unique_name):
+    message = EmailMessage()
+    message["From"] = "smoke@finemeca.example"
+    message["To"] = "ops@finemeca.example"
+    message["Subject"] = f"smoke {unique_name}"
+    message.set_content("leak on line A")
+    with smtplib.SMTP(smtp_settings.host, smtp_settings.port, timeout=10) as client:
+        client.send_message(message, to_addrs=["ops@finemeca.example", "hidden@finemeca.example"])
+
+    stored = mail_reader.wait_for_message(lambda m: m["Subject"] == f"smoke {unique_name}", mailbox)
+    assert stored["To"] == "ops@finemeca.example"
+    assert "hidden@finemeca.example" in stored["X-Envelope-To"]
+    assert stored.get_content().strip() == "leak on line A"
+    for path in mail_reader.message_files(mailbox):  # remove only our own message: the mailbox is shared
+        if unique_name in str(mail_reader.read_message(path)["Subject"]):
+            path.unlink()
+
+
+def test_status_reports_every_service_healthy(stack):
+    rows = manager.status()
+    assert {row.name for row in rows} == set(manager.SERVICE_NAMES)
+    unhealthy = [row.name for row in rows if not row.healthy]
+    assert not unhealthy, f"not healthy: {unhealthy}; see `finemeca stack status`"
