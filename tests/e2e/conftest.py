@@ -1,0 +1,74 @@
+"""Fixtures for end-to-end tests: a private namespace (topic/queue/index prefix) and real processes."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from finemeca.pipeline import LocalPipeline
+
+SERVICES = {"Mosquitto": 1883, "ActiveMQ STOMP": 61613, "Elasticsearch": 9200}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _local_stack_answers() -> None:
+    for name, port in SERVICES.items():
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=3).close()
+        except OSError as exc:
+            pytest.fail(f"{name} is not answering on 127.0.0.1:{port} ({exc}); run `finemeca stack up`")
+
+
+@pytest.fixture
+def prefix() -> str:
+    """A private namespace: topics, queues and indices of one test never meet another's."""
+    return "e2e" + uuid.uuid4().hex[:8]
+
+
+@pytest.fixture
+def es_client() -> Iterator[Elasticsearch]:
+    client = Elasticsearch("http://127.0.0.1:9200", request_timeout=60)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def start_pipeline(
+    prefix: str, tmp_path: Path, es_client: Elasticsearch
+) -> Iterator[Callable[..., LocalPipeline]]:
+    started: list[LocalPipeline] = []
+
+    def start(sensors: list[str], gateways: int = 1, ingestors: int = 1, **env: str) -> LocalPipeline:
+        pipeline = LocalPipeline(
+            sensors,
+            tmp_path / f"logs-{len(started)}",
+            env={
+                "MQTT_TOPIC_PREFIX": prefix,
+                "STOMP_QUEUE_PREFIX": prefix,
+                "ES_INDEX_PREFIX": prefix,
+                "GATEWAY_CLIENT_ID": "",
+                **env,
+            },
+            gateways=gateways,
+            ingestors=ingestors,
+        )
+        for proc in pipeline.processes:  # stable but private MQTT client ids
+            if proc.role == "gateway":
+                proc.env["GATEWAY_CLIENT_ID"] = f"{prefix}-{proc.name}"
+        started.append(pipeline)
+        pipeline.start()
+        return pipeline
+
+    yield start
+    for pipeline in started:
+        pipeline.stop()
+        for proc in pipeline.processes:
+            print(f"--- {proc.name} log tail ---")
+            print("\n".join(proc.log_path.read_text(errors="replace").splitlines()[-15:]))
+    es_client.options(ignore_status=404).indices.delete(index=f"{prefix}-*", expand_wildcards="all")
+    es_client.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-*")
