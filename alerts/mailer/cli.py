@@ -1,0 +1,59 @@
+"""`finemeca mailer run | render`."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command()
+def run(
+    max_messages: int = typer.Option(0, help="exit after this many messages (0 = never)"),
+) -> None:
+    """Mail every alert event from ActiveMQ (settings: MAILER_*, SMTP_*, STOMP_*, ES_*)."""
+    from alerts.mailer.consumer import Mailer
+    from finemeca.config import ObservabilitySettings
+    from finemeca.es import make_client, wait_until_healthy
+    from finemeca.logs import configure_logging
+    from finemeca.metrics import serve_health_and_metrics
+
+    configure_logging(role="mailer")
+    es = make_client()
+    wait_until_healthy(es, timeout=60)
+    mailer = Mailer(es)
+    obs = ObservabilitySettings()
+    if obs.metrics_port:
+        serve_health_and_metrics(obs.metrics_host, obs.metrics_port, mailer.health)
+    signal.signal(signal.SIGTERM, lambda *_: mailer.stop.set())
+    try:
+        mailer.run(max_messages=max_messages or None)
+    except KeyboardInterrupt:
+        mailer.stop.set()
+
+
+@app.command()
+def render(
+    event_file: Path = typer.Argument(..., help="alert event as JSON (as published on the queue)"),
+    out: Path = typer.Option(Path("alert-mail.html"), help="where to write the HTML part"),
+    eml: Path | None = typer.Option(None, help="also write the whole message (.eml)"),
+) -> None:
+    """Render one event to HTML (and .eml) without sending: previews and screenshots."""
+    from alerts.events import AlertEvent
+    from alerts.mailer.recipients import RecipientBook
+    from alerts.mailer.render import build_message, render_bodies
+    from alerts.mailer.settings import MailerSettings
+    from finemeca.config import SmtpSettings
+
+    settings = MailerSettings()
+    event = AlertEvent.model_validate_json(event_file.read_text())
+    subject, _text, html = render_bodies(event, settings)
+    out.write_text(html, encoding="utf-8")
+    typer.echo(f"{subject}\n-> {out}")
+    if eml:
+        recipients = RecipientBook.load(settings.recipients_file, settings.default_list()).for_event(event)
+        message = build_message(event, recipients or ["ops@example.com"], SmtpSettings().sender, settings)
+        eml.write_bytes(bytes(message))
