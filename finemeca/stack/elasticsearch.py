@@ -69,7 +69,7 @@ class Elasticsearch(Service):
         env = {
             **os.environ,
             "ES_JAVA_HOME": str(system.find_java_home(self.settings.java_home)),
-            "ES_JAVA_OPTS": os.environ.get("STACK_ES_JAVA_OPTS", f"-Xms{heap} -Xmx{heap}"),
+            "ES_JAVA_OPTS": self.settings.es_java_opts or f"-Xms{heap} -Xmx{heap}",
             "ES_PATH_CONF": str(self.home / "config"),
             "ES_TMPDIR": str(self.dir / "tmp"),
             "HOME": str(self.dir),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import time
 from abc import ABC, abstractmethod
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,20 +71,25 @@ class Service(ABC):
         return self.probe()
 
     def start(self) -> int | None:
-        """Spawn the server unless it already answers; returns the new pid (None when already up)."""
-        if self.healthy():
-            return None
-        if (pid := self.pid()) is not None:
-            return pid  # started earlier, still booting
-        if process.port_open(self.settings.host, self.port):
-            raise ServiceError(
-                f"{self.name}: port {self.port} is taken by another process that does not answer "
-                f"as {self.name}; free it or set the STACK_*_PORT variable"
-            )
+        """Spawn the server unless it already answers; returns its pid (None when found healthy).
+
+        A per-service file lock makes concurrent `finemeca stack up` runs start one process, not two.
+        """
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.install()
-        argv, env = self.command()
-        return process.spawn(argv, self.log_file, self.pid_file, env=env, cwd=self.dir)
+        with (self.dir / ".lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if self.healthy():
+                return self.pid()
+            if (pid := self.pid()) is not None:
+                return pid  # started earlier, still booting
+            if process.port_open(self.settings.host, self.port):
+                raise ServiceError(
+                    f"{self.name}: port {self.port} is taken by another process that does not answer "
+                    f"as {self.name}; free it or set the STACK_*_PORT variable"
+                )
+            self.install()
+            argv, env = self.command()
+            return process.spawn(argv, self.log_file, self.pid_file, env=env, cwd=self.dir)
 
     def wait_ready(self, timeout: float | None = None) -> None:
         timeout = self.settings.start_timeout if timeout is None else timeout
@@ -91,9 +98,21 @@ class Service(ABC):
             if self.healthy():
                 return
             if self.pid_file.exists() and self.pid() is None:
-                raise ServiceError(f"{self.name} exited while starting; see {self.log_file}")
+                raise ServiceError(
+                    f"{self.name} exited while starting; see {self.log_file}{self._log_tail()}"
+                )
             time.sleep(0.5)
-        raise ServiceError(f"{self.name} not ready after {timeout:.0f}s; see {self.log_file}")
+        raise ServiceError(
+            f"{self.name} not ready after {timeout:.0f}s; see {self.log_file}{self._log_tail()}"
+        )
+
+    def _log_tail(self, lines: int = 8) -> str:
+        try:
+            with self.log_file.open(errors="replace") as handle:
+                tail = "".join(deque(handle, maxlen=lines))
+        except OSError:
+            return ""
+        return "\n  last log lines:\n" + tail
 
     def stop(self) -> bool:
         """Stop the process recorded in our pid file; returns False when there was none."""

@@ -11,6 +11,7 @@
 | `STACK_SMTP_PORT` | `1025` | SMTP sink |
 | `ES_VERSION` (or `STACK_ES_VERSION`) | `8.19.21` | Elasticsearch zip fetched from Maven Central |
 | `ES_HEAP` (or `STACK_ES_HEAP`) | `1g` | Elasticsearch `-Xms`/`-Xmx` |
+| `STACK_ES_JAVA_OPTS` | `-Xms<heap> -Xmx<heap>` | full `ES_JAVA_OPTS` override |
 | `STACK_ES_MAVEN_URL` | Maven Central | repository root the zip and its `.sha1` come from |
 | `STACK_ES_USER` | `finemeca-es` | system user Elasticsearch runs as (it refuses root) |
 | `STACK_ACTIVEMQ_HEAP` | `512m` | ActiveMQ `-Xmx` |
@@ -52,6 +53,7 @@ class StackSettings(BaseSettings):
     es_transport_port: int = 9300
     es_version: str = Field("8.19.21", validation_alias=AliasChoices("STACK_ES_VERSION", "ES_VERSION"))
     es_heap: str = Field("1g", validation_alias=AliasChoices("STACK_ES_HEAP", "ES_HEAP"))
+    es_java_opts: str | None = None
     es_maven_url: str = "https://repo1.maven.org/maven2"
     es_user: str = "finemeca-es"
 

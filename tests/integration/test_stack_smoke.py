@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
+import shutil
 import smtplib
+import socket
 import threading
 from email.message import EmailMessage
 
@@ -14,6 +17,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from finemeca.stack import mailbox as mail_reader
 from finemeca.stack import manager
+from finemeca.stack.settings import REPO_ROOT, StackSettings
 
 pytestmark = pytest.mark.integration
 
@@ -108,3 +112,38 @@ def test_status_reports_every_service_healthy(stack):
     assert {row.name for row in rows} == set(manager.SERVICE_NAMES)
     unhealthy = [row.name for row in rows if not row.healthy]
     assert not unhealthy, f"not healthy: {unhealthy}; see `finemeca stack status`"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_lifecycle_of_a_private_instance(unique_name):
+    """up / idempotent up / stop_service / start_service / down on our own ports and state dir,
+    so the shared stack is never touched (Mosquitto + SMTP sink: both start in well under a second)."""
+    settings = StackSettings(
+        dir=REPO_ROOT / "var" / "stack" / "_tests" / unique_name,
+        mqtt_port=_free_port(),
+        smtp_port=_free_port(),
+    )
+    names = ["mosquitto", "smtp"]
+    try:
+        first = {row.name: row for row in manager.up(names, settings)}
+        assert all(row.healthy and row.managed and row.rss_bytes > 0 for row in first.values())
+        again = {row.name: row.pid for row in manager.up(names, settings)}
+        assert again == {name: row.pid for name, row in first.items()}, "second up must not restart"
+
+        assert manager.stop_service("smtp", settings) is True
+        assert not manager.status(["smtp"], settings)[0].healthy
+        assert manager.stop_service("smtp", settings) is False
+        restarted = manager.start_service("smtp", settings)
+        assert restarted.healthy and restarted.pid != first["smtp"].pid
+    finally:
+        stopped = manager.down(names, settings)
+        shutil.rmtree(settings.dir, ignore_errors=True)
+        with contextlib.suppress(OSError):  # other runs may still use the parent
+            settings.dir.parent.rmdir()
+    assert sorted(stopped) == names
+    assert not any(row.healthy or row.pid for row in manager.status(names, settings))
