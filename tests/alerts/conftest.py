@@ -1,0 +1,156 @@
+"""Fixtures for the alert tests: a unique air index, unique alert indices/queues, a live mailer thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from elasticsearch import Elasticsearch
+from elasticsearch.helpers import bulk
+
+from alerts.job import AlertJob
+from alerts.mailer.consumer import Mailer
+from alerts.mailer.settings import MailerSettings
+from alerts.publisher import StompPublisher
+from alerts.settings import AlertSettings
+from finemeca.config import SmtpSettings, StompSettings
+from finemeca.stack import mailbox as mail_reader
+from sensors.registry import get_sensor
+
+
+@pytest.fixture
+def air_index(es: Elasticsearch, unique_name: str) -> Iterator[str]:
+    index = f"{unique_name}-air-data"
+    es.indices.create(
+        index=index,
+        mappings=get_sensor("air").index_mappings(),
+        settings={"number_of_shards": 1, "number_of_replicas": 0},
+    )
+    yield index
+    es.options(ignore_status=404).indices.delete(index=f"{unique_name}-*")
+
+
+@pytest.fixture
+def alert_settings(unique_name: str) -> AlertSettings:
+    return AlertSettings(
+        no_default_rules=True,
+        state_index=f"{unique_name}-alerts-state",
+        history_index=f"{unique_name}-alerts-history",
+        queue=f"/queue/{unique_name}.alerts",
+        ingest_delay=timedelta(0),
+        catch_up_step=timedelta(minutes=5),
+        first_lookback=timedelta(minutes=10),
+    )
+
+
+@pytest.fixture
+def mailer_settings(unique_name: str, alert_settings: AlertSettings) -> MailerSettings:
+    return MailerSettings(
+        queue=alert_settings.queue,
+        dead_letter_queue=f"/queue/DLQ.{unique_name}.alerts",
+        sent_index=f"{unique_name}-alerts-sent",
+        default_recipients=f"ops+{unique_name}@example.com",
+        max_attempts=2,
+        backoff_initial=0.05,
+    )
+
+
+def env_for(
+    alert_settings: AlertSettings, mailer_settings: MailerSettings, rules_dir: Path
+) -> dict[str, str]:
+    """Environment for `finemeca alerts|mailer run` subprocesses using the same unique names."""
+    return {
+        "ALERTS_NO_DEFAULT_RULES": "true",
+        "ALERTS_RULES_DIRS": str(rules_dir),
+        "ALERTS_STATE_INDEX": alert_settings.state_index,
+        "ALERTS_HISTORY_INDEX": alert_settings.history_index,
+        "ALERTS_QUEUE": alert_settings.queue,
+        "ALERTS_INGEST_DELAY": "0",
+        "ALERTS_CATCH_UP_STEP": "5m",
+        "ALERTS_FIRST_LOOKBACK": "10m",
+        "MAILER_QUEUE": mailer_settings.queue,
+        "MAILER_DEAD_LETTER_QUEUE": mailer_settings.dead_letter_queue,
+        "MAILER_SENT_INDEX": mailer_settings.sent_index,
+        "MAILER_DEFAULT_RECIPIENTS": mailer_settings.default_recipients,
+        "LOG_FORMAT": "console",
+    }
+
+
+@pytest.fixture
+def job(
+    es: Elasticsearch, alert_settings: AlertSettings, stomp_settings: StompSettings
+) -> Iterator[AlertJob]:
+    publisher = StompPublisher(alert_settings.queue, stomp_settings)
+    alert_job = AlertJob(es, publisher, alert_settings)
+    alert_job.ensure_indices()
+    yield alert_job
+    publisher.close()
+
+
+@pytest.fixture
+def running_mailer(
+    es: Elasticsearch,
+    mailer_settings: MailerSettings,
+    smtp_settings: SmtpSettings,
+    stomp_settings: StompSettings,
+) -> Iterator[Mailer]:
+    mailer = Mailer(es, mailer_settings, smtp_settings, stomp_settings)
+    thread = threading.Thread(target=mailer.run, name="test-mailer", daemon=True)
+    thread.start()
+    yield mailer
+    mailer.stop.set()
+    thread.join(timeout=10)
+
+
+def air_doc(
+    device: int, at: datetime, pressure: float, msg_count: int, opening: float = 5.0
+) -> dict[str, Any]:
+    return {
+        "@timestamp": at.isoformat(),
+        "sensor": "air",
+        "customer": "finemeca",
+        "gateway_id": 170,
+        "device_id": device,
+        "device_key": f"170-{device}",
+        "device_name": f"L{device}",
+        "line": f"Line {device}",
+        "msg_count": msg_count,
+        "pressure": pressure,
+        "opening_pressure": opening,
+        "pressure_unit": "bar",
+    }
+
+
+def index_docs(es: Elasticsearch, index: str, docs: list[dict[str, Any]]) -> None:
+    bulk(es, ({"_index": index, "_source": d} for d in docs), refresh="wait_for")
+
+
+def write_rule(directory: Path, text: str, name: str = "rules.yml") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(text)
+    return path
+
+
+def mails_for(mail_dir: Path, rule: str) -> list[EmailMessage]:
+    return [m for m in mail_reader.list_messages(mail_dir) if m["X-Finemeca-Rule"] == rule]
+
+
+def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def kinds(messages: list[EmailMessage]) -> list[str]:
+    return sorted(str(m["X-Finemeca-Event-Kind"]) for m in messages)
