@@ -8,7 +8,7 @@ import typer
 
 from kibana.build import render_ndjson
 from kibana.importer import KibanaError, KibanaSettings, import_saved_objects, make_client, wait_until_ready
-from kibana.validate import SAVED_OBJECTS, validate_file
+from kibana.validate import SAVED_OBJECTS, field_source_description, parse_ndjson, validate_file
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -40,7 +40,12 @@ def validate(file: Path = FILE_OPTION) -> None:
         typer.echo(f"ERROR {error}", err=True)
     if errors:
         raise typer.Exit(1)
-    typer.echo(f"{file}: {sum(1 for line in file.read_text().splitlines() if line.strip())} saved objects OK")
+    objects, _ = parse_ndjson(file.read_text().splitlines())
+    for obj in objects:
+        if obj["type"] == "index-pattern":
+            title = obj["attributes"]["title"]
+            typer.echo(f"  data view {title}: fields checked against {field_source_description(title)}")
+    typer.echo(f"{file}: {len(objects)} saved objects OK")
 
 
 @app.command("import")

@@ -69,11 +69,14 @@ def air_dashboard() -> tuple[SavedObject, list[SavedObject]]:
     current = data_table("Air: current state per line", state, "Latest reading of every line.")
     leaks = Layer("Air: leak events", ALERTS_HISTORY)
     leaks.add("time", date_histogram(), role="x")
-    leaks.add("device", terms("device_key", size=20, label="Device"), role="split")
+    leaks.add("line", terms("line", size=20, label="Line"), role="split")
     leaks.add("events", count("Leak events"))
     leaks.series_type = "bar_stacked"
     events = xy_chart(
-        "Air: leak events", [leaks], "Alert events recorded by the alert job.", query='sensor : "air"'
+        "Air: leak events",
+        [leaks],
+        "Leak alerts fired by the alert job (finemeca-alerts-history).",
+        query='sensor : "air" and kind : "fired"',
     )
     lenses = [pressure, current, events]
     board = dashboard(

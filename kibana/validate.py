@@ -7,6 +7,7 @@ Lens column uses exists in the index mapping with a type that fits the operation
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -117,7 +118,23 @@ def default_field_source(title: str) -> Fields | None:
     mapping_file = _first_mapping_file(expected)
     if mapping_file:
         return flatten_mapping(json.loads(mapping_file.read_text()))
+    python_mapping = _python_mapping(expected)
+    if python_mapping is not None:
+        return flatten_mapping(python_mapping)
     return dict(expected["fields"])
+
+
+def _python_mapping(expected: dict[str, Any]) -> dict[str, Any] | None:
+    """`module:ATTRIBUTE` holding a mapping dict in code (e.g. the ingestor's dead-letter index)."""
+    for spec in expected.get("python_mappings", []):
+        module_name, _, attribute = spec.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            continue
+        if hasattr(module, attribute):
+            return dict(getattr(module, attribute))
+    return None
 
 
 def _sensor_extra_index(title: str) -> dict[str, Any] | None:
@@ -144,8 +161,13 @@ def field_source_description(title: str) -> str:
         return f"sensors/{match['sensor']}/mapping.json"
     if _sensor_extra_index(title) is not None:
         return "a sensor plugin's extra_indices()"
-    mapping_file = _first_mapping_file(json.loads(EXPECTED_FIELDS.read_text()).get(title, {}))
-    return str(mapping_file.relative_to(REPO_DIR)) if mapping_file else "kibana/expected_fields.json"
+    expected = json.loads(EXPECTED_FIELDS.read_text()).get(title, {})
+    mapping_file = _first_mapping_file(expected)
+    if mapping_file:
+        return str(mapping_file.relative_to(REPO_DIR))
+    if _python_mapping(expected) is not None:
+        return " or ".join(expected["python_mappings"])
+    return "kibana/expected_fields.json"
 
 
 def parse_ndjson(lines: Iterable[str]) -> tuple[list[dict[str, Any]], list[str]]:

@@ -8,7 +8,14 @@ import json
 import pytest
 
 from kibana.build import render_ndjson
-from kibana.validate import SAVED_OBJECTS, flatten_mapping, parse_ndjson, validate_file, validate_objects
+from kibana.validate import (
+    SAVED_OBJECTS,
+    field_source_description,
+    flatten_mapping,
+    parse_ndjson,
+    validate_file,
+    validate_objects,
+)
 
 FIELDS = {
     "finemeca-air-data*": {
@@ -49,6 +56,14 @@ def test_committed_ndjson_is_built_from_dashboards_py():
 
 def test_committed_ndjson_validates_against_real_mappings():
     assert validate_file() == []
+
+
+def test_every_data_view_is_checked_against_a_real_mapping():
+    """Not the fallback list: the mapping the ingestor / alert job really installs."""
+    views = [o["attributes"]["title"] for o in objects() if o["type"] == "index-pattern"]
+    assert {
+        v: field_source_description(v) for v in views if "expected_fields" in field_source_description(v)
+    } == {}
 
 
 def test_expected_objects_are_present():
