@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from pydantic import SecretStr
 
 from kibana.build import render_ndjson
 from kibana.importer import KibanaError, KibanaSettings, import_saved_objects, make_client, wait_until_ready
@@ -60,8 +61,15 @@ def import_(
     skip_validation: bool = typer.Option(False, help="Import without the offline checks first."),
 ) -> None:
     """Wait for Kibana, import the saved objects with overwrite, fail if any object failed."""
-    overrides = {"url": url, "username": username, "password": password, "ready_timeout": timeout}
-    settings = KibanaSettings(**{k: v for k, v in overrides.items() if v is not None})
+    overrides: dict[str, object] = {
+        "url": url,
+        "username": username,
+        "password": password,
+        "ready_timeout": timeout,
+    }
+    if password is not None:
+        overrides["password"] = SecretStr(password)
+    settings = KibanaSettings().model_copy(update={k: v for k, v in overrides.items() if v is not None})
     if not skip_validation:
         validate(file)
     with make_client(settings) as client:

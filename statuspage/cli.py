@@ -20,5 +20,5 @@ def run(
     """Serve the page; it reads Elasticsearch (env ES_*) and pushes updates by server-sent events."""
     configure_logging(role="status-page")
     overrides = {"port": port, "host": host}
-    settings = StatusPageSettings(**{k: v for k, v in overrides.items() if v is not None})
+    settings = StatusPageSettings().model_copy(update={k: v for k, v in overrides.items() if v is not None})
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")

@@ -13,14 +13,20 @@ class StatusPageSettings(BaseSettings):
 
     host: str = "0.0.0.0"
     port: int = 8080
-    index_prefix: str = Field(DEFAULT_PREFIX, description="sensor indices are <prefix>-<sensor>-data")
-    air_index: str | None = Field(None, description="index/alias of air readings; default <prefix>-air-data")
-    sensors: list[str] | None = Field(None, description="sensor kinds listed; default every sensor plugin")
-    refresh_seconds: float = Field(
-        2.0, description="how often Elasticsearch is polled (one poller for all viewers)"
+    index_prefix: str = Field(default=DEFAULT_PREFIX, description="sensor indices are <prefix>-<sensor>-data")
+    air_index: str | None = Field(
+        default=None, description="index/alias of air readings; default <prefix>-air-data"
     )
-    stale_after_seconds: float = Field(300.0, description="a line silent for longer is shown STALE")
-    lookback: str = Field("7d", description="lines silent for longer than this disappear from the page")
+    sensors: list[str] | None = Field(
+        default=None, description="sensor kinds listed; default every sensor plugin"
+    )
+    refresh_seconds: float = Field(
+        default=2.0, description="how often Elasticsearch is polled (one poller for all viewers)"
+    )
+    stale_after_seconds: float = Field(default=300.0, description="a line silent for longer is shown STALE")
+    lookback: str = Field(
+        default="7d", description="lines silent for longer than this disappear from the page"
+    )
 
     def air_index_name(self) -> str:
         return self.air_index or data_index_alias("air", self.index_prefix)

@@ -118,11 +118,14 @@ def sensors_from(response: dict[str, Any], sensors: list[str], now: datetime) ->
 
 
 def take_snapshot(es: Elasticsearch, settings: StatusPageSettings) -> dict[str, Any]:
-    common = {"ignore_unavailable": True, "allow_no_indices": True, "request_cache": False}
+    common: dict[str, Any] = {"ignore_unavailable": True, "allow_no_indices": True, "request_cache": False}
     sensors = settings.sensor_names()
-    air = es.search(index=settings.air_index_name(), **air_query(settings), **common)
+    air_body, rates_body = air_query(settings), sensors_query()
+    air = es.search(
+        index=settings.air_index_name(), size=0, query=air_body["query"], aggs=air_body["aggs"], **common
+    )
     indices = ",".join(settings.sensor_index(s) for s in sensors) or settings.air_index_name()
-    rates = es.search(index=indices, **sensors_query(), **common)
+    rates = es.search(index=indices, size=0, aggs=rates_body["aggs"], **common)
     now = datetime.now(UTC)
     lines = lines_from(dict(air), now, settings.stale_after_seconds)
     return {
