@@ -22,5 +22,6 @@ printf 'apps=%s\nadmins=%s\nusers=%s\n' \
 export ACTIVEMQ_OPTS="${ACTIVEMQ_OPTS_MEMORY:--Xms128M -Xmx512M} \
 -Djava.util.logging.config.file=logging.properties \
 -Djava.security.auth.login.config=$jaas/login.config \
+-Dfinemeca.queue.prefix=$STOMP_QUEUE_PREFIX \
 -Djetty.host=0.0.0.0"
 exec activemq console "xbean:file:/etc/finemeca/activemq/activemq.xml"
