@@ -19,6 +19,7 @@ from elasticsearch import Elasticsearch
 from finemeca.config import ElasticsearchSettings, MqttSettings, SmtpSettings, StompSettings
 from finemeca.es import make_client
 from finemeca.stack import probes
+from finemeca.stack.containers import docker_available
 from finemeca.stack.mailbox import default_mail_dir
 
 
@@ -39,7 +40,7 @@ def _check(stack: Stack) -> Stack:
         f"ActiveMQ (STOMP {stack.stomp.host}:{stack.stomp.port})": probes.stomp_ready(
             stack.stomp.host, stack.stomp.port
         ),
-        f"Elasticsearch ({stack.es.url})": probes.elasticsearch_ready(stack.es.url),
+        f"Elasticsearch ({stack.es.url})": probes.elasticsearch_ready(stack.es.url, auth=_es_auth(stack.es)),
         f"SMTP ({stack.smtp.host}:{stack.smtp.port})": probes.smtp_ready(stack.smtp.host, stack.smtp.port),
     }
     down = [name for name, ok in checks.items() if not ok]
@@ -52,39 +53,30 @@ def _check(stack: Stack) -> Stack:
     return stack
 
 
+def _es_auth(settings: ElasticsearchSettings) -> tuple[str, str] | None:
+    if settings.username and settings.password:
+        return settings.username, settings.password.get_secret_value()
+    return None
+
+
 def _local_stack() -> Stack:
     return Stack(MqttSettings(), StompSettings(), ElasticsearchSettings(), SmtpSettings(), default_mail_dir())
 
 
 def _container_stack() -> Iterator[Stack]:  # pragma: no cover - needs a Docker engine
-    from testcontainers.core.container import DockerContainer
-    from testcontainers.core.waiting_utils import wait_for_logs
-    from testcontainers.elasticsearch import ElasticSearchContainer
+    """Containers for the session; their addresses are exported so engine subprocesses find them too."""
+    from finemeca.stack.containers import exported_env, running_containers
 
-    mosquitto = DockerContainer("eclipse-mosquitto:2").with_exposed_ports(1883)
-    mosquitto = mosquitto.with_command("mosquitto -c /mosquitto-no-auth.conf")
-    activemq = DockerContainer("apache/activemq-classic:5.18.6").with_exposed_ports(61613)
-    es = ElasticSearchContainer("docker.elastic.co/elasticsearch/elasticsearch:8.19.4", mem_limit="2g")
-    mailpit = DockerContainer("axllent/mailpit:latest").with_exposed_ports(1025, 8025)
-    with mosquitto, activemq, es, mailpit:
-        wait_for_logs(activemq, "Apache ActiveMQ .* started", timeout=120)
-
-        def host(container: DockerContainer) -> str:
-            return container.get_container_host_ip()
-
-        yield Stack(
-            MqttSettings(host=host(mosquitto), port=int(mosquitto.get_exposed_port(1883))),
-            StompSettings(host=host(activemq), port=int(activemq.get_exposed_port(61613))),
-            ElasticsearchSettings(url=es.get_url()),
-            SmtpSettings(host=host(mailpit), port=int(mailpit.get_exposed_port(1025))),
-            None,
-        )
+    with running_containers() as endpoints, pytest.MonkeyPatch.context() as env:
+        for name, value in exported_env(endpoints).items():
+            env.setenv(name, value)
+        yield Stack(MqttSettings(), StompSettings(), ElasticsearchSettings(), SmtpSettings(), None)
 
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
     """Every service's settings, checked once per session."""
-    if os.environ.get("FINEMECA_TESTCONTAINERS") == "1":
+    if os.environ.get("FINEMECA_TESTCONTAINERS") == "1" and docker_available():
         for containers in _container_stack():
             yield _check(containers)
         return

@@ -107,7 +107,12 @@ def logs(
 @mail_app.command("list")
 def mail_list() -> None:
     """Stored mails, oldest first."""
-    table = Table("#", "date", "from", "to", "subject")
+    table = Table()
+    table.add_column("#", no_wrap=True)
+    table.add_column("date", no_wrap=True)
+    for header in ("from", "to"):
+        table.add_column(header, max_width=28, no_wrap=True, overflow="ellipsis")
+    table.add_column("subject", overflow="fold")
     for number, message in enumerate(mailbox.list_messages(), start=1):
         table.add_row(
             str(number),

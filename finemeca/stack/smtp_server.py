@@ -33,7 +33,8 @@ class MaildirHandler:
         envelope_headers = (
             f"X-Envelope-From: {envelope.mail_from}\r\nX-Envelope-To: {', '.join(envelope.rcpt_tos)}\r\n"
         ).encode()
-        self.store(envelope_headers + content)
+        path = self.store(envelope_headers + content)
+        print(f"stored {path.name}: from {envelope.mail_from} to {', '.join(envelope.rcpt_tos)}", flush=True)
         return "250 Message accepted for delivery"
 
     def store(self, raw: bytes) -> Path:
