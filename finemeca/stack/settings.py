@@ -51,15 +51,19 @@ class StackSettings(BaseSettings):
 
     es_port: int = 9200
     es_transport_port: int = 9300
-    es_version: str = Field("8.19.21", validation_alias=AliasChoices("STACK_ES_VERSION", "ES_VERSION"))
-    es_heap: str = Field("1g", validation_alias=AliasChoices("STACK_ES_HEAP", "ES_HEAP"))
+    es_version: str = Field(
+        default="8.19.21", validation_alias=AliasChoices("STACK_ES_VERSION", "ES_VERSION")
+    )
+    es_heap: str = Field(default="1g", validation_alias=AliasChoices("STACK_ES_HEAP", "ES_HEAP"))
     es_java_opts: str | None = None
     es_maven_url: str = "https://repo1.maven.org/maven2"
     es_user: str = "finemeca-es"
 
     smtp_port: int = 1025
 
-    java_home: Path | None = Field(None, validation_alias=AliasChoices("STACK_JAVA_HOME", "JAVA_HOME"))
+    java_home: Path | None = Field(
+        default=None, validation_alias=AliasChoices("STACK_JAVA_HOME", "JAVA_HOME")
+    )
     start_timeout: float = 180.0
 
     def service_dir(self, name: str) -> Path:
