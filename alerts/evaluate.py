@@ -14,6 +14,7 @@ from elasticsearch import Elasticsearch
 
 from alerts.lifecycle import AlertState, Change, Observation, Policy, Status, Verdict, observe, tick
 from alerts.rule_kinds import kind_for
+from alerts.rule_kinds.base import Window
 from alerts.state import Stored
 
 
@@ -70,7 +71,9 @@ def evaluate_window(
     policy = policy_of(rule)
     result = WindowResult()
     seen: set[str] = set()
-    for device_key, observations in kind.observations(es, rule, index, start, end, top_hits, page_size):
+    watch = frozenset(key for key, item in states.items() if item.state.status != Status.OK)
+    window = Window(es, rule, index, start, end, watch, top_hits, page_size)
+    for device_key, observations in kind.observations(window):
         seen.add(device_key)
         result.devices += 1
         to_save, changes = advance(states.get(device_key), rule, device_key, observations, end, policy)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
@@ -14,21 +15,30 @@ CONTEXT_FIELDS = ("device_name", "line", "customer")
 DeviceObservations = Iterator[tuple[str, list[Observation]]]
 
 
+@dataclass(frozen=True)
+class Window:
+    """One evaluation: a rule over [start, end) of `index`; `watch` = devices whose alert is not ok."""
+
+    es: Elasticsearch
+    rule: Any
+    index: str
+    start: datetime
+    end: datetime
+    watch: frozenset[str] = frozenset()
+    top_hits: int = 20
+    page_size: int = 2000
+
+
 class RuleKind(Protocol):
     # A device with an open alert but no bucket in the window: True = still breaching (silent devices).
     missing_means_breach: ClassVar[bool]
 
-    def observations(
-        self,
-        es: Elasticsearch,
-        rule: Any,
-        index: str,
-        start: datetime,
-        end: datetime,
-        top_hits: int,
-        page_size: int,
-    ) -> DeviceObservations:
-        """Readings of every device for the window [start, end), each device's list in time order."""
+    def observations(self, window: Window) -> DeviceObservations:
+        """Readings of the devices that matter in the window, each device's list in time order.
+
+        Kinds first ask cheap per-device bounds (min/max/count) and fetch readings (top_hits) only for
+        devices that may breach or are already alerting: a healthy fleet costs one light aggregation.
+        """
         ...
 
 
@@ -99,3 +109,16 @@ def parse_time(value: str | int | float) -> datetime:
         return datetime.fromtimestamp(value / 1000, tz=UTC)
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def readings_of(
+    window: Window, query: dict[str, Any], devices: list[str], size: int, fields: list[str]
+) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """Latest `size` documents (oldest first) of the listed devices, a page of devices per request."""
+    for offset in range(0, len(devices), window.page_size):
+        chunk = devices[offset : offset + window.page_size]
+        narrowed = {"bool": {"filter": [query, {"terms": {"device_key": chunk}}]}}
+        for bucket in device_buckets(
+            window.es, window.index, narrowed, {"latest": latest_hits(size, fields)}, window.page_size
+        ):
+            yield bucket["key"]["device_key"], hits_oldest_first(bucket)

@@ -1,25 +1,23 @@
 """Message gaps: radio losses seen as msgCount jumps over the trailing window `over` (judged at window end).
 
 The counter wraps at `modulus`; a jump back of more than half the modulus is read as a device reboot
-(counter reset), not as a loss.
+(counter reset), not as a loss. Per-device count/min/max first: without a wrap, lost = max - min + 1 -
+count exactly, so only devices that may exceed the limit (or wrapped, or are alerting) are read in detail.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from itertools import pairwise
 from typing import Any, ClassVar
-
-from elasticsearch import Elasticsearch
 
 from alerts.lifecycle import Observation, Verdict
 from alerts.rule_kinds.base import (
     DeviceObservations,
+    Window,
     context_of,
     device_buckets,
-    hits_oldest_first,
-    latest_hits,
+    readings_of,
     time_filter,
 )
 from alerts.rules import MessageGapsRule
@@ -43,23 +41,32 @@ def judge_gaps(rule: MessageGapsRule, counters: Sequence[int]) -> tuple[Verdict,
     return (Verdict.BREACH if breach else Verdict.OK), values
 
 
+def may_breach(rule: MessageGapsRule, bucket: dict[str, Any]) -> bool:
+    low, high, count = bucket["c_min"]["value"], bucket["c_max"]["value"], bucket["doc_count"]
+    if low is None or high is None or count < 2:
+        return False
+    if high - low >= rule.modulus // 2:
+        return True  # wrapped or reset inside the window: look closer
+    lost = int(high - low + 1 - count)
+    return lost >= rule.min_lost and lost / (lost + count) > rule.max_loss_ratio
+
+
 class MessageGapsKind:
     missing_means_breach: ClassVar[bool] = False
 
-    def observations(
-        self,
-        es: Elasticsearch,
-        rule: Any,
-        index: str,
-        start: datetime,
-        end: datetime,
-        top_hits: int,
-        page_size: int,
-    ) -> DeviceObservations:
-        query = time_filter(rule, end - rule.over, end)
-        sub_aggs = {"latest": latest_hits(100, [rule.counter_field])}
-        for bucket in device_buckets(es, index, query, sub_aggs, page_size):
-            docs = hits_oldest_first(bucket)
+    def observations(self, window: Window) -> DeviceObservations:
+        rule = window.rule
+        query = time_filter(rule, window.end - rule.over, window.end)
+        bounds = {
+            "c_min": {"min": {"field": rule.counter_field}},
+            "c_max": {"max": {"field": rule.counter_field}},
+        }
+        candidates = [
+            bucket["key"]["device_key"]
+            for bucket in device_buckets(window.es, window.index, query, bounds, window.page_size)
+            if bucket["key"]["device_key"] in window.watch or may_breach(rule, bucket)
+        ]
+        for device_key, docs in readings_of(window, query, candidates, 100, [rule.counter_field]):
             counters = [
                 int(d[rule.counter_field]) for d in docs if isinstance(d.get(rule.counter_field), int)
             ]
@@ -67,6 +74,6 @@ class MessageGapsKind:
                 continue
             verdict, values = judge_gaps(rule, counters)
             yield (
-                bucket["key"]["device_key"],
-                [Observation(at=end, verdict=verdict, values=values, context=context_of(docs[-1]))],
+                device_key,
+                [Observation(at=window.end, verdict=verdict, values=values, context=context_of(docs[-1]))],
             )

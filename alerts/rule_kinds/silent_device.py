@@ -1,20 +1,20 @@
-"""Silent device: seen within `lookback`, but nothing for longer than `after` (judged at the window end)."""
+"""Silent device: seen within `lookback`, but nothing for longer than `after` (judged at the window end).
+
+Last-seen times come from a max aggregation; device names/lines are fetched only for silent devices.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, ClassVar
-
-from elasticsearch import Elasticsearch
+from typing import ClassVar
 
 from alerts.lifecycle import Observation, Verdict
 from alerts.rule_kinds.base import (
     DeviceObservations,
+    Window,
     context_of,
     device_buckets,
-    hits_oldest_first,
-    latest_hits,
     parse_time,
+    readings_of,
     time_filter,
 )
 
@@ -22,26 +22,25 @@ from alerts.rule_kinds.base import (
 class SilentDeviceKind:
     missing_means_breach: ClassVar[bool] = True  # gone past the lookback while alerting: still silent
 
-    def observations(
-        self,
-        es: Elasticsearch,
-        rule: Any,
-        index: str,
-        start: datetime,
-        end: datetime,
-        top_hits: int,
-        page_size: int,
-    ) -> DeviceObservations:
+    def observations(self, window: Window) -> DeviceObservations:
+        rule, end = window.rule, window.end
         query = time_filter(rule, end - rule.lookback, end)
-        for bucket in device_buckets(es, index, query, {"latest": latest_hits(1, [])}, page_size):
-            docs = hits_oldest_first(bucket)
-            if not docs:
-                continue
-            last_seen = parse_time(docs[-1]["@timestamp"])
-            silent_for = end - last_seen
-            verdict = Verdict.BREACH if silent_for > rule.after else Verdict.OK
-            values = {"last_seen": last_seen.isoformat(), "silent_seconds": int(silent_for.total_seconds())}
-            yield (
-                bucket["key"]["device_key"],
-                [Observation(at=end, verdict=verdict, values=values, context=context_of(docs[-1]))],
+        last_seen = {
+            bucket["key"]["device_key"]: parse_time(bucket["last"]["value"])
+            for bucket in device_buckets(
+                window.es, window.index, query, {"last": {"max": {"field": "@timestamp"}}}, window.page_size
             )
+            if bucket["last"]["value"] is not None
+        }
+        silent = [key for key, seen in last_seen.items() if end - seen > rule.after]
+        contexts = {
+            key: context_of(docs[-1]) for key, docs in readings_of(window, query, silent, 1, []) if docs
+        }
+        for device_key, seen in last_seen.items():
+            silent_for = end - seen
+            if silent_for <= rule.after and device_key not in window.watch:
+                continue  # healthy and not alerting: nothing can change
+            verdict = Verdict.BREACH if silent_for > rule.after else Verdict.OK
+            values = {"last_seen": seen.isoformat(), "silent_seconds": int(silent_for.total_seconds())}
+            obs = Observation(at=end, verdict=verdict, values=values, context=contexts.get(device_key, {}))
+            yield device_key, [obs]

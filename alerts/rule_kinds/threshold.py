@@ -1,26 +1,25 @@
-"""Threshold: `field <op> value` or `field <op> other_field` (air leak: pressure < opening_pressure).
+"""Threshold: `field <op> value` or `field <op> other_field` of the same document (air leak:
+pressure < opening_pressure), per device.
 
-Two fields of one document are compared in Python over the latest readings per device (top_hits):
-the test Elasticsearch has no scripting, and per-device buckets keep the transfer small.
+The test Elasticsearch has no scripting, so two fields are compared in Python. First, per-device
+min/max bounds (cheap): a device whose lowest pressure clears its highest opening pressure cannot be
+breaching. Only the others, and devices already alerting, have their readings fetched (top_hits).
 """
 
 from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, ClassVar
-
-from elasticsearch import Elasticsearch
 
 from alerts.lifecycle import Observation, Verdict
 from alerts.rule_kinds.base import (
     DeviceObservations,
+    Window,
     context_of,
     device_buckets,
-    hits_oldest_first,
-    latest_hits,
     parse_time,
+    readings_of,
     time_filter,
 )
 from alerts.rules import ThresholdRule
@@ -59,24 +58,39 @@ def reading(rule: ThresholdRule, doc: dict[str, Any]) -> Observation | None:
     )
 
 
+def bounds_aggs(rule: ThresholdRule) -> dict[str, Any]:
+    aggs: dict[str, Any] = {"v_min": {"min": {"field": rule.field}}, "v_max": {"max": {"field": rule.field}}}
+    if rule.other_field:
+        aggs["r_min"] = {"min": {"field": rule.other_field}}
+        aggs["r_max"] = {"max": {"field": rule.other_field}}
+    return aggs
+
+
+def surely_ok(rule: ThresholdRule, bucket: dict[str, Any]) -> bool:
+    """True when no reading of the bucket can breach: the worst value still clears the worst reference."""
+    if rule.op in ("==", "!="):
+        return False
+    low = rule.op in ("<", "<=")
+    value = bucket["v_min" if low else "v_max"]["value"]
+    reference = bucket["r_max" if low else "r_min"]["value"] if rule.other_field else rule.value
+    if value is None or reference is None:
+        return True  # no usable reading at all
+    return judge(rule, float(value), float(reference)) == Verdict.OK
+
+
 class ThresholdKind:
     missing_means_breach: ClassVar[bool] = False
 
-    def observations(
-        self,
-        es: Elasticsearch,
-        rule: Any,
-        index: str,
-        start: datetime,
-        end: datetime,
-        top_hits: int,
-        page_size: int,
-    ) -> DeviceObservations:
+    def observations(self, window: Window) -> DeviceObservations:
+        rule = window.rule
+        query = time_filter(rule, window.start, window.end)
+        candidates = [
+            bucket["key"]["device_key"]
+            for bucket in device_buckets(window.es, window.index, query, bounds_aggs(rule), window.page_size)
+            if bucket["key"]["device_key"] in window.watch or not surely_ok(rule, bucket)
+        ]
         fields = [rule.field] + ([rule.other_field] if rule.other_field else [])
-        size = max(top_hits, rule.debounce.readings)
-        buckets = device_buckets(
-            es, index, time_filter(rule, start, end), {"latest": latest_hits(size, fields)}, page_size
-        )
-        for bucket in buckets:
-            readings = [reading(rule, doc) for doc in hits_oldest_first(bucket)]
-            yield bucket["key"]["device_key"], [r for r in readings if r is not None]
+        size = max(window.top_hits, rule.debounce.readings)
+        for device_key, docs in readings_of(window, query, candidates, size, fields):
+            readings = [reading(rule, doc) for doc in docs]
+            yield device_key, [r for r in readings if r is not None]
