@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from elasticsearch import Elasticsearch
+from pydantic import SecretStr
 
 from finemeca.config import ElasticsearchSettings, MqttSettings, SmtpSettings, StompSettings
 from finemeca.es import make_client
@@ -32,16 +33,23 @@ class Stack:
     mail_dir: Path | None  # None when mail goes to a container (read it through mailpit's API)
 
 
+def _auth(username: str | None, password: SecretStr | None) -> tuple[str, str] | None:
+    return (username, password.get_secret_value()) if username and password else None
+
+
 def _check(stack: Stack) -> Stack:
+    mqtt, stomp, es, smtp = stack.mqtt, stack.stomp, stack.es, stack.smtp
     checks = {
-        f"Mosquitto (MQTT {stack.mqtt.host}:{stack.mqtt.port})": probes.mqtt_ready(
-            stack.mqtt.host, stack.mqtt.port
+        f"Mosquitto (MQTT {mqtt.host}:{mqtt.port})": probes.mqtt_ready(
+            mqtt.host, mqtt.port, auth=_auth(mqtt.username, mqtt.password)
         ),
-        f"ActiveMQ (STOMP {stack.stomp.host}:{stack.stomp.port})": probes.stomp_ready(
-            stack.stomp.host, stack.stomp.port
+        f"ActiveMQ (STOMP {stomp.host}:{stomp.port})": probes.stomp_ready(
+            stomp.host, stomp.port, auth=_auth(stomp.username, stomp.password)
         ),
-        f"Elasticsearch ({stack.es.url})": probes.elasticsearch_ready(stack.es.url, auth=_es_auth(stack.es)),
-        f"SMTP ({stack.smtp.host}:{stack.smtp.port})": probes.smtp_ready(stack.smtp.host, stack.smtp.port),
+        f"Elasticsearch ({es.url})": probes.elasticsearch_ready(
+            es.url, auth=_auth(es.username, es.password), ca_file=es.ca_file
+        ),
+        f"SMTP ({smtp.host}:{smtp.port})": probes.smtp_ready(smtp.host, smtp.port),
     }
     down = [name for name, ok in checks.items() if not ok]
     if down:
@@ -51,12 +59,6 @@ def _check(stack: Stack) -> Stack:
             pytrace=False,
         )
     return stack
-
-
-def _es_auth(settings: ElasticsearchSettings) -> tuple[str, str] | None:
-    if settings.username and settings.password:
-        return settings.username, settings.password.get_secret_value()
-    return None
 
 
 def _local_stack() -> Stack:

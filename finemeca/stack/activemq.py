@@ -6,10 +6,12 @@ as user `activemq`; its data directory must belong to that user or KahaDB waits 
 
 from __future__ import annotations
 
+import grp
+import os
 import shutil
 from pathlib import Path
 
-from finemeca.stack import probes, system
+from finemeca.stack import probes, secure, system
 from finemeca.stack.config_files import render
 from finemeca.stack.service import Service
 
@@ -60,6 +62,7 @@ class ActiveMQ(Service):
             folder.mkdir(parents=True, exist_ok=True)
         system.chown_tree(self.data_dir, user)
         system.chown_tree(self.tmp_dir, user)
+        creds = secure.credentials(self.settings) if self.settings.secure else None
         shutil.copyfile(TEMPLATES / "log4j.properties", self.conf_dir / "log4j.properties")
         render(
             "activemq.xml.j2",
@@ -72,7 +75,11 @@ class ActiveMQ(Service):
             memory_limit=self.settings.activemq_memory_limit,
             store_limit=self.settings.activemq_store_limit,
             temp_limit=self.settings.activemq_temp_limit,
+            user=creds.username if creds else None,
+            password=creds.password if creds else None,
+            mode=0o640,  # may hold a password: readable by root and the broker's group only
         )
+        os.chown(self.conf_dir / "activemq.xml", 0, grp.getgrnam(user).gr_gid)
 
     def command(self) -> tuple[list[str], dict[str, str] | None]:
         java = system.find_java_home(self.settings.java_home) / "bin" / "java"
@@ -96,4 +103,6 @@ class ActiveMQ(Service):
         return system.as_user(self.settings.activemq_user, argv), None
 
     def probe(self, timeout: float = 2.0) -> bool:
-        return probes.stomp_ready(self.settings.host, self.port, timeout)
+        creds = secure.credentials(self.settings) if self.secure else None
+        auth = (creds.username, creds.password) if creds else None
+        return probes.stomp_ready(self.settings.host, self.port, timeout, auth=auth)

@@ -10,8 +10,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from finemeca.stack import mailbox, manager
+from finemeca.stack import mailbox, manager, secure
 from finemeca.stack.service import ServiceError, ServiceStatus
+from finemeca.stack.settings import StackSettings
 
 app = typer.Typer(no_args_is_help=True)
 mail_app = typer.Typer(no_args_is_help=True, help="Read the mails the SMTP sink stored.")
@@ -40,16 +41,32 @@ def _table(rows: list[ServiceStatus]) -> Table:
     return table
 
 
+Secure = Annotated[
+    bool,
+    typer.Option(
+        "--secure", help="Auth everywhere + HTTPS for Elasticsearch; client env in <STACK_DIR>/secure.env."
+    ),
+]
+
+
+def _settings(secure_mode: bool) -> StackSettings:
+    settings = StackSettings()
+    return settings.model_copy(update={"secure": True}) if secure_mode else settings
+
+
 @app.command()
-def up(only: Only = None) -> None:
+def up(only: Only = None, secure_mode: Secure = False) -> None:
     """Start (installing what is missing) every service not yet healthy, wait until all are ready."""
     started = time.monotonic()
+    settings = _settings(secure_mode)
     try:
-        rows = manager.up(only)
+        rows = manager.up(only, settings)
     except ServiceError as exc:
         raise _fail(exc) from exc
     console.print(_table(rows))
     console.print(f"stack ready in {time.monotonic() - started:.1f}s")
+    if settings.secure:
+        console.print(f"clients: set -a; . {secure.env_file(settings)}; set +a")
 
 
 @app.command()
@@ -69,10 +86,10 @@ def status(only: Only = None) -> None:
 
 
 @app.command()
-def start(service: str) -> None:
+def start(service: str, secure_mode: Secure = False) -> None:
     """Start one service and wait until it is ready."""
     try:
-        console.print(_table([manager.start_service(service)]))
+        console.print(_table([manager.start_service(service, _settings(secure_mode))]))
     except ServiceError as exc:
         raise _fail(exc) from exc
 

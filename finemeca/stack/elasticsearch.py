@@ -6,12 +6,14 @@ The zip is cached in `<STACK_CACHE_DIR>/elasticsearch/` and unpacked per instanc
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
-from finemeca.stack import probes, system
+from finemeca.stack import probes, secure, system
 from finemeca.stack.config_files import render
 from finemeca.stack.download import fetch_verified
 from finemeca.stack.service import Service
@@ -30,7 +32,8 @@ class Elasticsearch(Service):
 
     @property
     def url(self) -> str:
-        return f"http://{self.settings.host}:{self.port}"
+        scheme = "https" if self.secure else "http"
+        return f"{scheme}://{self.settings.host}:{self.port}"
 
     @property
     def home(self) -> Path:
@@ -60,9 +63,45 @@ class Elasticsearch(Service):
             transport_port=self.settings.es_transport_port,
             data_dir=self.dir / "data",
             logs_dir=self.dir / "logs",
+            secure=self.settings.secure,
         )
         for folder in ("data", "logs", "tmp"):
             system.chown_tree(self.dir / folder, user)
+        if self.settings.secure:
+            self._install_security()
+
+    def _install_security(self) -> None:
+        """Certificates inside the config dir (ES reads no files outside it) and the elastic password."""
+        tls = secure.ensure_tls(self.settings)
+        certs = self.home / "config" / "certs"
+        certs.mkdir(exist_ok=True)
+        for source in (tls.ca_cert, tls.server_cert, tls.server_key):
+            shutil.copyfile(source, certs / source.name)
+            (certs / source.name).chmod(0o600)
+        system.chown_tree(certs, self.settings.es_user, force=True)
+
+        password = secure.credentials(self.settings).password
+        stamp = self.dir / "bootstrap-password.sha256"
+        digest = hashlib.sha256(password.encode()).hexdigest()
+        if stamp.exists() and stamp.read_text().strip() == digest:
+            return
+        _, env = self.command()
+        keystore = [
+            str(self.home / "bin" / "elasticsearch-keystore"),
+            "add",
+            "-x",
+            "-f",
+            "bootstrap.password",
+        ]
+        subprocess.run(
+            system.as_user(self.settings.es_user, keystore),
+            input=password,
+            text=True,
+            env={**(env or {}), "ES_JAVA_OPTS": ""},
+            check=True,
+            capture_output=True,
+        )
+        stamp.write_text(digest + "\n")
 
     def command(self) -> tuple[list[str], dict[str, str] | None]:
         heap = self.settings.es_heap
@@ -79,7 +118,12 @@ class Elasticsearch(Service):
         return argv, env
 
     def probe(self, timeout: float = 2.0) -> bool:
-        return probes.elasticsearch_ready(self.url, timeout)
+        if not self.secure:
+            return probes.elasticsearch_ready(self.url, timeout)
+        auth = (secure.ES_SUPERUSER, secure.credentials(self.settings).password)
+        return probes.elasticsearch_ready(
+            self.url, timeout, auth=auth, ca_file=secure.ensure_tls(self.settings).ca_cert
+        )
 
 
 def unpack(archive: Path, parent: Path) -> None:

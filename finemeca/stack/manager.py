@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
+from finemeca.stack import secure
 from finemeca.stack.activemq import ActiveMQ
 from finemeca.stack.elasticsearch import Elasticsearch
 from finemeca.stack.mosquitto import Mosquitto
@@ -28,12 +29,19 @@ def services(names: Iterable[str] | None = None, settings: StackSettings | None 
 def up(names: Iterable[str] | None = None, settings: StackSettings | None = None) -> list[ServiceStatus]:
     """Start what is not healthy yet, all in parallel, and wait until every service is ready."""
     selected = services(names, settings)
+    _prepare(selected[0].settings)
     with ThreadPoolExecutor(max_workers=len(selected)) as pool:
         futures = [pool.submit(_start_and_wait, service) for service in selected]
         errors = [str(exc) for f in futures if (exc := f.exception()) is not None]
     if errors:
         raise ServiceError("\n".join(errors))
     return [service.status() for service in selected]
+
+
+def _prepare(settings: StackSettings) -> None:
+    """Secure mode: credentials, CA and client env file exist before services start in parallel."""
+    if settings.secure:
+        secure.write_client_env(settings, secure.credentials(settings), secure.ensure_tls(settings))
 
 
 def _start_and_wait(service: Service) -> None:
@@ -58,6 +66,7 @@ def status(names: Iterable[str] | None = None, settings: StackSettings | None = 
 def start_service(name: str, settings: StackSettings | None = None, wait: bool = True) -> ServiceStatus:
     """Start one service (e.g. after `stop_service` in a failure test) and wait until it is ready."""
     (service,) = services([name], settings)
+    _prepare(service.settings)
     service.start()
     if wait:
         service.wait_ready()

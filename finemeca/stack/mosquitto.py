@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
-from finemeca.stack import probes, system
+from finemeca.stack import probes, secure, system
 from finemeca.stack.config_files import render
 from finemeca.stack.service import Service
 
@@ -41,11 +42,27 @@ class Mosquitto(Service):
             run_as=RUN_AS,
             data_dir=data,
             max_inflight=self.settings.mosquitto_max_inflight,
+            password_file=self._write_password_file() if self.settings.secure else None,
         )
+
+    def _write_password_file(self) -> Path:
+        creds = secure.credentials(self.settings)
+        target = self.dir / "passwords"
+        target.unlink(missing_ok=True)
+        subprocess.run(
+            ["mosquitto_passwd", "-c", "-b", str(target), creds.username, creds.password],
+            check=True,
+            capture_output=True,
+        )
+        target.chmod(0o600)
+        system.chown_tree(target, RUN_AS, force=True)
+        return target
 
     def command(self) -> tuple[list[str], dict[str, str] | None]:
         binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         return [binary, "-c", str(self.conf_file)], None
 
     def probe(self, timeout: float = 2.0) -> bool:
-        return probes.mqtt_ready(self.settings.host, self.port, timeout)
+        creds = secure.credentials(self.settings) if self.secure else None
+        auth = (creds.username, creds.password) if creds else None
+        return probes.mqtt_ready(self.settings.host, self.port, timeout, auth=auth)

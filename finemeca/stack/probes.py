@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import smtplib
 import socket
+import ssl
 import time
+from pathlib import Path
 
 import httpx
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 
-def mqtt_ready(host: str, port: int, timeout: float = 2.0) -> bool:
-    """An MQTT 5 CONNECT gets its CONNACK."""
+def mqtt_ready(host: str, port: int, timeout: float = 2.0, auth: tuple[str, str] | None = None) -> bool:
+    """An MQTT 5 CONNECT gets a successful CONNACK."""
     client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    if auth:
+        client.username_pw_set(*auth)
     try:
         client.connect(host, port, keepalive=10)
     except OSError:
@@ -29,11 +33,13 @@ def mqtt_ready(host: str, port: int, timeout: float = 2.0) -> bool:
         client.loop_stop()
 
 
-def stomp_ready(host: str, port: int, timeout: float = 2.0) -> bool:
+def stomp_ready(host: str, port: int, timeout: float = 2.0, auth: tuple[str, str] | None = None) -> bool:
     """A STOMP CONNECT is answered by CONNECTED (a bare socket, so a booting broker cannot hang us)."""
+    login = f"login:{auth[0]}\npasscode:{auth[1]}\n" if auth else ""
+    frame = f"CONNECT\naccept-version:1.2\nhost:localhost\nheart-beat:0,0\n{login}\n\x00".encode()
     try:
         with socket.create_connection((host, port), timeout=timeout) as sock:
-            sock.sendall(b"CONNECT\naccept-version:1.2\nhost:localhost\nheart-beat:0,0\n\n\x00")
+            sock.sendall(frame)
             reply = b""
             while b"\x00" not in reply and len(reply) < 4096:
                 chunk = sock.recv(1024)
@@ -48,7 +54,9 @@ def stomp_ready(host: str, port: int, timeout: float = 2.0) -> bool:
         return False
 
 
-def elasticsearch_ready(url: str, timeout: float = 2.0, auth: tuple[str, str] | None = None) -> bool:
+def elasticsearch_ready(
+    url: str, timeout: float = 2.0, auth: tuple[str, str] | None = None, ca_file: Path | None = None
+) -> bool:
     """Cluster health yellow or better (the integ-test zip has no `GET /`)."""
     try:
         response = httpx.get(
@@ -56,7 +64,7 @@ def elasticsearch_ready(url: str, timeout: float = 2.0, auth: tuple[str, str] | 
             params={"wait_for_status": "yellow", "timeout": "1s"},
             timeout=timeout,
             auth=auth,
-            verify=False,
+            verify=ssl.create_default_context(cafile=str(ca_file)) if ca_file else True,
         )
         return response.status_code == 200 and not response.json().get("timed_out", True)
     except (httpx.HTTPError, ValueError):

@@ -40,6 +40,20 @@ class Service(ABC):
         self.dir = settings.service_dir(self.name)
         self.pid_file = self.dir / f"{self.name}.pid"
         self.log_file = self.dir / f"{self.name}.log"
+        self.mode_file = self.dir / "mode"  # "secure" or "plain": how the running process was started
+
+    @property
+    def secure(self) -> bool:
+        """Mode of the running process when we started it, else the requested one (`STACK_SECURE`)."""
+        running = self.running_mode()
+        return self.settings.secure if running is None else running == "secure"
+
+    def running_mode(self) -> str | None:
+        if self.pid() is None:
+            return None
+        if not self.mode_file.exists():
+            return "plain"  # started before modes were recorded
+        return self.mode_file.read_text().strip()
 
     # -- what each service defines ------------------------------------------------------------
     @property
@@ -78,6 +92,12 @@ class Service(ABC):
         self.dir.mkdir(parents=True, exist_ok=True)
         with (self.dir / ".lock").open("w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
+            wanted = "secure" if self.settings.secure else "plain"
+            if (running := self.running_mode()) not in (None, wanted):
+                raise ServiceError(
+                    f"{self.name} runs in {running} mode, {wanted} was asked: "
+                    f"`finemeca stack stop {self.name}` first"
+                )
             if self.healthy():
                 return self.pid()
             if (pid := self.pid()) is not None:
@@ -89,7 +109,9 @@ class Service(ABC):
                 )
             self.install()
             argv, env = self.command()
-            return process.spawn(argv, self.log_file, self.pid_file, env=env, cwd=self.dir)
+            pid = process.spawn(argv, self.log_file, self.pid_file, env=env, cwd=self.dir)
+            self.mode_file.write_text(wanted + "\n")
+            return pid
 
     def wait_ready(self, timeout: float | None = None) -> None:
         timeout = self.settings.start_timeout if timeout is None else timeout

@@ -19,13 +19,15 @@
 | `STACK_MOSQUITTO_MAX_INFLIGHT` | `100` | Mosquitto `max_inflight_messages` |
 | `STACK_JAVA_HOME` | `$JAVA_HOME`, else the `java` on PATH | Java 17+ for ActiveMQ and Elasticsearch |
 | `STACK_START_TIMEOUT` | `180` | seconds to wait for a service to become ready |
+| `STACK_SECURE` | `false` | secure mode (same as `up --secure`): auth everywhere, TLS for Elasticsearch |
+| `STACK_USERNAME` / `STACK_PASSWORD` | `finemeca` / generated | secure-mode credentials (see `secure.py`) |
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -60,6 +62,10 @@ class StackSettings(BaseSettings):
     es_user: str = "finemeca-es"
 
     smtp_port: int = 1025
+
+    secure: bool = False
+    username: str = "finemeca"
+    password: SecretStr | None = None
 
     java_home: Path | None = Field(
         default=None, validation_alias=AliasChoices("STACK_JAVA_HOME", "JAVA_HOME")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
-from finemeca.stack import probes
+from finemeca.stack import probes, secure
 from finemeca.stack.service import Service
 
 
@@ -31,7 +32,11 @@ class SmtpSink(Service):
 
     def command(self) -> tuple[list[str], dict[str, str] | None]:
         argv = [sys.executable, "-m", "finemeca.stack.smtp_server", "--dir", str(self.mail_dir)]
-        return [*argv, "--host", self.settings.host, "--port", str(self.port)], None
+        argv += ["--host", self.settings.host, "--port", str(self.port)]
+        if not self.settings.secure:
+            return argv, None
+        creds = secure.credentials(self.settings)  # through the environment: not visible in `ps`
+        return argv, {**os.environ, "STACK_SMTP_USER": creds.username, "STACK_SMTP_PASSWORD": creds.password}
 
     def probe(self, timeout: float = 2.0) -> bool:
         return probes.smtp_ready(self.settings.host, self.port, timeout)

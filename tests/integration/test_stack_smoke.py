@@ -30,9 +30,12 @@ def test_mqtt_qos1_round_trip(mqtt_settings, unique_name):
     sub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"{unique_name}-sub", protocol=mqtt.MQTTv5)
     sub.on_message = lambda _c, _u, message: received.put(message)
     sub.on_subscribe = lambda *_: subscribed.set()
+    pub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"{unique_name}-pub", protocol=mqtt.MQTTv311)
+    for client in (sub, pub):
+        if mqtt_settings.username and mqtt_settings.password:
+            client.username_pw_set(mqtt_settings.username, mqtt_settings.password.get_secret_value())
     sub.connect(mqtt_settings.host, mqtt_settings.port)
     sub.loop_start()
-    pub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"{unique_name}-pub", protocol=mqtt.MQTTv311)
     pub.connect(mqtt_settings.host, mqtt_settings.port)
     pub.loop_start()
     try:
@@ -60,7 +63,8 @@ def test_stomp_persistent_client_individual_ack(stomp_settings, unique_name):
 
     conn = stomp.Connection12(stomp_settings.hosts(), heartbeats=(0, 0))
     conn.set_listener("collect", Collect())
-    conn.connect(wait=True)
+    password = stomp_settings.password.get_secret_value() if stomp_settings.password else None
+    conn.connect(username=stomp_settings.username, passcode=password, wait=True)
     try:
         conn.send(destination, body="hello", headers={"persistent": "true", "sensor": "smoke"})
         conn.subscribe(destination, id="1", ack="client-individual")
@@ -96,6 +100,8 @@ def test_smtp_mail_is_stored(smtp_settings, mailbox, unique_name):
     message["Subject"] = f"smoke {unique_name}"
     message.set_content("leak on line A")
     with smtplib.SMTP(smtp_settings.host, smtp_settings.port, timeout=10) as client:
+        if smtp_settings.username and smtp_settings.password:
+            client.login(smtp_settings.username, smtp_settings.password.get_secret_value())
         client.send_message(message, to_addrs=["ops@finemeca.example", "hidden@finemeca.example"])
 
     stored = mail_reader.wait_for_message(lambda m: m["Subject"] == f"smoke {unique_name}", mailbox)
