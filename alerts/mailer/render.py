@@ -66,9 +66,14 @@ def mail_context(event: AlertEvent, settings: MailerSettings) -> dict[str, Any]:
     values = event.values
     comparison = None
     if "op" in values:
-        names = [k for k in values if k != "op"]
+        names = [k for k in values if k not in ("op", "unit")]
         if len(names) == 2:
-            comparison = {"left": names[0], "op": values["op"], "right": names[1]}
+            comparison = {
+                "left": names[0],
+                "op": values["op"],
+                "right": names[1],
+                "unit": values.get("unit", ""),
+            }
     return {
         "event": event,
         "title": {"fired": "Alert", "reminder": "Still alerting", "resolved": "Resolved"}[event.kind],

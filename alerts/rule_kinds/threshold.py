@@ -50,6 +50,8 @@ def reading(rule: ThresholdRule, doc: dict[str, Any]) -> Observation | None:
         return None  # a missing value ('NULL' from the device) is no evidence either way
     values: dict[str, Any] = {rule.field: value, "op": rule.op}
     values[rule.other_field or "threshold"] = reference
+    if isinstance(doc.get(f"{rule.field}_unit"), str):
+        values["unit"] = doc[f"{rule.field}_unit"]
     return Observation(
         at=parse_time(doc["@timestamp"]),
         verdict=judge(rule, float(value), float(reference)),
@@ -89,7 +91,7 @@ class ThresholdKind:
             for bucket in device_buckets(window.es, window.index, query, bounds_aggs(rule), window.page_size)
             if bucket["key"]["device_key"] in window.watch or not surely_ok(rule, bucket)
         ]
-        fields = [rule.field] + ([rule.other_field] if rule.other_field else [])
+        fields = [rule.field, f"{rule.field}_unit"] + ([rule.other_field] if rule.other_field else [])
         size = max(window.top_hits, rule.debounce.readings)
         for device_key, docs in readings_of(window, query, candidates, size, fields):
             readings = [reading(rule, doc) for doc in docs]
