@@ -26,7 +26,7 @@ class _Strict(BaseModel):
 class Debounce(_Strict):
     """Fire only once the breach held for `readings` consecutive readings and lasted `duration`."""
 
-    readings: int = Field(1, ge=1)
+    readings: int = Field(default=1, ge=1)
     duration: Duration = timedelta(0)
 
 
@@ -34,7 +34,7 @@ class Resolve(_Strict):
     """Hysteresis against flapping: recover only after `readings` healthy readings lasting `duration`,
     and never before the alert has been firing for `min_firing`."""
 
-    readings: int = Field(1, ge=1)
+    readings: int = Field(default=1, ge=1)
     duration: Duration = timedelta(0)
     min_firing: Duration = timedelta(0)
 
@@ -44,7 +44,7 @@ class Reminders(_Strict):
 
     enabled: bool = True
     first: Duration = timedelta(hours=1)
-    factor: float = Field(2.0, ge=1.0)
+    factor: float = Field(default=2.0, ge=1.0)
     max: Duration = timedelta(hours=24)
 
     def interval(self, number: int) -> timedelta:
@@ -59,7 +59,9 @@ class RuleBase(_Strict):
     description: str = ""
     severity: Literal["info", "warning", "critical"] = "warning"
     enabled: bool = True
-    index: str | None = Field(None, description="read this index/alias instead of the sensor's data alias")
+    index: str | None = Field(
+        default=None, description="read this index/alias instead of the sensor's data alias"
+    )
     filter: dict[str, str | int | float | bool] = Field(
         default_factory=dict, description="term filters applied to every query, e.g. {customer: acme}"
     )
@@ -80,7 +82,9 @@ class ThresholdRule(RuleBase):
     op: Operator
     value: float | None = None
     other_field: str | None = None
-    hysteresis: float = Field(0.0, ge=0.0, description="margin the value must clear to count as healthy")
+    hysteresis: float = Field(
+        default=0.0, ge=0.0, description="margin the value must clear to count as healthy"
+    )
 
     @model_validator(mode="after")
     def _one_reference(self) -> ThresholdRule:
@@ -111,9 +115,9 @@ class MessageGapsRule(RuleBase):
     kind: Literal["message_gaps"]
     max_loss_ratio: float = Field(gt=0.0, lt=1.0)
     over: Duration = timedelta(minutes=15)
-    min_lost: int = Field(1, ge=1)
+    min_lost: int = Field(default=1, ge=1)
     counter_field: str = "msg_count"
-    modulus: int = Field(65536, ge=2, description="the counter wraps to 0 after modulus - 1")
+    modulus: int = Field(default=65536, ge=2, description="the counter wraps to 0 after modulus - 1")
 
 
 Rule = Annotated[ThresholdRule | SilentDeviceRule | MessageGapsRule, Field(discriminator="kind")]

@@ -16,18 +16,21 @@ class MailerSettings(BaseSettings):
     queue: str = naming.alerts_queue()
     dead_letter_queue: str = naming.alerts_dead_letter_queue()
     sent_index: str = "finemeca-alerts-sent"
-    dashboard_url: str = Field("http://localhost:5601", description="Kibana base URL used in mail links")
-    recipients_file: Path | None = Field(
-        None, description="YAML: {default: [..], customers: {<customer>: [..]}, rules: {<rule>: [..]}}"
+    dashboard_url: str = Field(
+        default="http://localhost:5601", description="Kibana base URL used in mail links"
     )
-    default_recipients: str = Field("", description="comma-separated; used when nothing else matches")
-    max_attempts: int = Field(5, ge=1, description="SMTP attempts before the event goes to the DLQ")
+    recipients_file: Path | None = Field(
+        default=None,
+        description="YAML: {default: [..], customers: {<customer>: [..]}, rules: {<rule>: [..]}}",
+    )
+    default_recipients: str = Field(default="", description="comma-separated; used when nothing else matches")
+    max_attempts: int = Field(default=5, ge=1, description="SMTP attempts before the event goes to the DLQ")
     backoff_initial: float = 1.0
     backoff_max: float = 60.0
     message_id_domain: str = "alerts.finemeca.example"
-    timezone: str = Field("Europe/Brussels", description="zone of the times shown in mails")
+    timezone: str = Field(default="Europe/Brussels", description="zone of the times shown in mails")
     hold_before_ack: float = Field(
-        0.0, description="fault-injection aid for tests: seconds to wait between recording and ack"
+        default=0.0, description="fault-injection aid for tests: seconds to wait between recording and ack"
     )
 
     def default_list(self) -> list[str]:
