@@ -25,7 +25,7 @@ from sensors.registry import get_sensor
 
 
 @pytest.fixture
-def air_index(es: Elasticsearch, unique_name: str) -> Iterator[str]:
+def air_index(es: Elasticsearch, unique_name: str, alert_settings: AlertSettings) -> Iterator[str]:
     index = f"{unique_name}-air-data"
     es.indices.create(
         index=index,
@@ -33,12 +33,12 @@ def air_index(es: Elasticsearch, unique_name: str) -> Iterator[str]:
         settings={"number_of_shards": 1, "number_of_replicas": 0},
     )
     yield index
-    es.options(ignore_status=404).indices.delete(index=f"{unique_name}-*")
 
 
 @pytest.fixture
-def alert_settings(unique_name: str) -> AlertSettings:
-    return AlertSettings(
+def alert_settings(es: Elasticsearch, unique_name: str) -> Iterator[AlertSettings]:
+    """Unique index/queue names; every `<unique>-*` index is deleted afterwards."""
+    yield AlertSettings(
         no_default_rules=True,
         state_index=f"{unique_name}-alerts-state",
         history_index=f"{unique_name}-alerts-history",
@@ -47,6 +47,7 @@ def alert_settings(unique_name: str) -> AlertSettings:
         catch_up_step=timedelta(minutes=5),
         first_lookback=timedelta(minutes=10),
     )
+    es.options(ignore_status=404).indices.delete(index=f"{unique_name}-*")
 
 
 @pytest.fixture
