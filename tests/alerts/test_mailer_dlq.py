@@ -37,7 +37,8 @@ def test_smtp_down_goes_to_dlq_with_reason(
 
     conn = stomp.Connection12([(stomp_settings.host, stomp_settings.port)])
     conn.set_listener("", Listener())
-    conn.connect(wait=True)
+    password = stomp_settings.password.get_secret_value() if stomp_settings.password else None
+    conn.connect(stomp_settings.username, password, wait=True)
     conn.subscribe(mailer_settings.dead_letter_queue, "dlq", ack="auto")
 
     closed_port = smtp_settings.model_copy(update={"port": 9, "timeout": 1.0})
