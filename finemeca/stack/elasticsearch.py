@@ -111,6 +111,7 @@ class Elasticsearch(Service):
             "ES_JAVA_OPTS": self.settings.es_java_opts or f"-Xms{heap} -Xmx{heap}",
             "ES_PATH_CONF": str(self.home / "config"),
             "ES_TMPDIR": str(self.dir / "tmp"),
+            "CLI_JAVA_OPTS": f"-Djava.io.tmpdir={self.dir / 'tmp'}",  # the launcher's temp files too
             "HOME": str(self.dir),
         }
         env.pop("JAVA_HOME", None)
