@@ -157,3 +157,21 @@ def test_mailer_killed_between_send_and_ack_sends_once(
     mails = [m for m in mail_reader.list_messages(mailbox) if m["X-Finemeca-Event-Id"] == event.event_id]
     assert len(mails) == 1
     assert "mailer.duplicate_dropped" in log.read_text()
+
+
+def test_second_job_instance_conflicts_instead_of_overwriting(
+    es, air_index, alert_settings, stomp_settings, unique_name, tmp_path: Path
+):
+    write_rule(tmp_path / "rules", leak_rule(f"leak-{unique_name}", air_index))
+    rules = load_catalog(alert_settings, [tmp_path / "rules"]).rules
+    jobs = [
+        AlertJob(es, StompPublisher(alert_settings.queue, stomp_settings), alert_settings) for _ in range(2)
+    ]
+    jobs[0].ensure_indices()
+    assert not jobs[0].run_cycle(rules, T0).errors
+    assert not jobs[1].run_cycle(rules, T0 + timedelta(minutes=1)).errors  # reads the first one's watermark
+    report = jobs[0].run_cycle(rules, T0 + timedelta(minutes=2))  # stale version: refused
+    assert "second alert job" in report.errors[rules[0].name]
+    assert not jobs[0].run_cycle(rules, T0 + timedelta(minutes=3)).errors  # reloaded, carries on
+    for job in jobs:
+        job.publisher.close()

@@ -66,3 +66,24 @@ def test_leak_fires_once_reminds_on_schedule_resolves_once(
     assert fired.get_body(("html",)) is not None and fired.get_body(("plain",)) is not None
     es.indices.refresh(index=job.settings.history_index)
     assert es.count(index=job.settings.history_index)["count"] == 4
+
+
+def test_replay_command_prints_and_sends_nothing(es, air_index, alert_settings, unique_name, tmp_path: Path):
+    import subprocess
+
+    rule_file = write_rule(tmp_path / "rules", leak_rule(f"leak-{unique_name}", air_index))
+    docs = [
+        air_doc(device, T0 + timedelta(minutes=2 * i), 4.0 if device == 2 and 5 <= i < 20 else 6.0, i)
+        for i in range(30)
+        for device in (1, 2)
+    ]
+    index_docs(es, air_index, docs)
+    result = subprocess.run(
+        [".venv/bin/finemeca", "alerts", "test", str(rule_file), "--from", T0.isoformat(),
+         "--to", (T0 + timedelta(hours=1)).isoformat(), "--step", "5m"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = [line.split()[1] for line in result.stdout.splitlines() if "170-" in line]
+    assert lines == ["fired", "resolved"], result.stdout
+    assert not es.indices.exists(index=alert_settings.history_index)  # nothing stored
