@@ -62,7 +62,7 @@ def running_containers(timeout: float = 180.0) -> Iterator[Endpoints]:  # pragma
     with tempfile.TemporaryDirectory(prefix="finemeca-containers-") as tmp, ExitStack() as stack:
         conf = Path(tmp)
         render("mosquitto.conf.j2", conf / "mosquitto.conf", host="0.0.0.0", port=1883, run_as="mosquitto",
-               data_dir="/mosquitto/data", max_inflight=100)  # fmt: skip
+               data_dir="/mosquitto/data", max_inflight=1000)  # fmt: skip
         render("activemq.xml.j2", conf / "activemq.xml", host="0.0.0.0", stomp_port=61613, openwire_port=61616,
                data_dir="/opt/apache-activemq/data", tmp_dir="/opt/apache-activemq/data/tmp",
                memory_limit="256 mb", store_limit="8 gb", temp_limit="1 gb")  # fmt: skip

@@ -16,7 +16,7 @@
 | `STACK_ES_USER` | `finemeca-es` | system user Elasticsearch runs as (it refuses root) |
 | `STACK_ACTIVEMQ_HEAP` | `512m` | ActiveMQ `-Xmx` |
 | `STACK_ACTIVEMQ_MEMORY_LIMIT` / `_STORE_LIMIT` / `_TEMP_LIMIT` | `256 mb` / `8 gb` / `1 gb` | broker systemUsage |
-| `STACK_MOSQUITTO_MAX_INFLIGHT` | `100` | Mosquitto `max_inflight_messages` |
+| `STACK_MOSQUITTO_MAX_INFLIGHT` | `1000` | Mosquitto `max_inflight_messages` |
 | `STACK_JAVA_HOME` | `$JAVA_HOME`, else the `java` on PATH | Java 17+ for ActiveMQ and Elasticsearch |
 | `STACK_START_TIMEOUT` | `180` | seconds to wait for a service to become ready |
 | `STACK_SECURE` | `false` | secure mode (same as `up --secure`): auth everywhere, TLS for Elasticsearch |
@@ -41,7 +41,7 @@ class StackSettings(BaseSettings):
     host: str = "127.0.0.1"
 
     mqtt_port: int = 1883
-    mosquitto_max_inflight: int = 100
+    mosquitto_max_inflight: int = 1000
 
     stomp_port: int = 61613
     openwire_port: int = 61616
