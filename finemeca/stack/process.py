@@ -11,6 +11,8 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+_children: list[subprocess.Popen[bytes]] = []
+
 
 def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
     try:
@@ -96,6 +98,7 @@ def spawn(
             start_new_session=True,
         )
     pid_file.write_text(f"{proc.pid}\n")
+    _children.append(proc)  # keep a reference: no "still running" ResourceWarning when a test spawns
     return proc.pid
 
 
