@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import stomp
 from elasticsearch import Elasticsearch
 from elasticsearch.helpers import bulk
 
@@ -35,9 +36,30 @@ def air_index(es: Elasticsearch, unique_name: str, alert_settings: AlertSettings
     yield index
 
 
+def drain(stomp_settings: StompSettings, *queues: str) -> None:
+    """Consume what a test left on its own queues, so the broker keeps no test messages."""
+    seen = threading.Event()
+
+    class Listener(stomp.ConnectionListener):
+        def on_message(self, frame: Any) -> None:
+            seen.set()
+
+    conn = stomp.Connection12([(stomp_settings.host, stomp_settings.port)])
+    conn.set_listener("", Listener())
+    password = stomp_settings.password.get_secret_value() if stomp_settings.password else None
+    conn.connect(stomp_settings.username, password, wait=True)
+    for n, destination in enumerate(queues):
+        conn.subscribe(destination, f"drain-{n}", ack="auto")
+    while seen.wait(0.3):
+        seen.clear()
+    conn.disconnect()
+
+
 @pytest.fixture
-def alert_settings(es: Elasticsearch, unique_name: str) -> Iterator[AlertSettings]:
-    """Unique index/queue names; every `<unique>-*` index is deleted afterwards."""
+def alert_settings(
+    es: Elasticsearch, unique_name: str, stomp_settings: StompSettings
+) -> Iterator[AlertSettings]:
+    """Unique index/queue names; afterwards every `<unique>-*` index is deleted and the queues drained."""
     yield AlertSettings(
         no_default_rules=True,
         state_index=f"{unique_name}-alerts-state",
@@ -48,6 +70,7 @@ def alert_settings(es: Elasticsearch, unique_name: str) -> Iterator[AlertSetting
         first_lookback=timedelta(minutes=10),
     )
     es.options(ignore_status=404).indices.delete(index=f"{unique_name}-*")
+    drain(stomp_settings, f"/queue/{unique_name}.alerts", f"/queue/DLQ.{unique_name}.alerts")
 
 
 @pytest.fixture
