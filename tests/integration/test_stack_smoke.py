@@ -1,14 +1,20 @@
-"""Round trips through each real service of `finemeca stack up`."""
+"""Round trips through each real service of `finemeca stack up`, a private-instance lifecycle, install helpers."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
+import http.server
+import os
 import queue
 import shutil
 import smtplib
 import socket
 import threading
+import zipfile
 from email.message import EmailMessage
+from xml.etree import ElementTree
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -17,6 +23,10 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from finemeca.stack import mailbox as mail_reader
 from finemeca.stack import manager
+from finemeca.stack.config_files import render
+from finemeca.stack.download import fetch_verified
+from finemeca.stack.elasticsearch import unpack
+from finemeca.stack.service import ServiceError
 from finemeca.stack.settings import REPO_ROOT, StackSettings
 
 pytestmark = pytest.mark.integration
@@ -153,3 +163,68 @@ def test_lifecycle_of_a_private_instance(unique_name):
             settings.dir.parent.rmdir()
     assert sorted(stopped) == names
     assert not any(row.healthy or row.pid for row in manager.status(names, settings))
+
+
+# -- configuration and install helpers (no shared service involved) ---------------------------------
+
+
+def test_rendered_configs_carry_the_contract(tmp_path):
+    mosquitto_conf = render(
+        "mosquitto.conf.j2", tmp_path / "m.conf", host="127.0.0.1", port=1883, run_as="mosquitto",
+        data_dir=tmp_path, max_inflight=1000, password_file=None,
+    )  # fmt: skip
+    lines = mosquitto_conf.read_text().splitlines()
+    for expected in ("listener 1883 127.0.0.1", "persistence true", "max_queued_messages 1000000"):
+        assert expected in lines
+    assert "allow_anonymous true" in lines
+
+    activemq_xml = render(
+        "activemq.xml.j2", tmp_path / "activemq.xml", host="127.0.0.1", stomp_port=61613, openwire_port=61616,
+        data_dir=tmp_path, tmp_dir=tmp_path, memory_limit="256 mb", store_limit="8 gb", temp_limit="1 gb",
+        user="u", password="p<&>", mode=0o640,
+    )  # fmt: skip
+    root = ElementTree.parse(activemq_xml).getroot()  # well-formed even with XML-special characters
+    ns = {"amq": "http://activemq.apache.org/schema/core"}
+    dlq = root.find(".//amq:individualDeadLetterStrategy", ns)
+    assert (
+        dlq is not None and dlq.get("queuePrefix") == "DLQ." and dlq.get("useQueueForQueueMessages") == "true"
+    )
+    uris = [c.get("uri", "") for c in root.iterfind(".//amq:transportConnector", ns)]
+    assert any(uri.startswith("stomp://127.0.0.1:61613") for uri in uris)
+    assert root.find(".//amq:authenticationUser", ns).get("password") == "p<&>"
+    assert activemq_xml.stat().st_mode & 0o777 == 0o640
+
+
+def test_download_is_verified_against_published_sha1(tmp_path):
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "dist.zip").write_bytes(b"payload")
+    (served / "dist.zip.sha1").write_text(hashlib.sha1(b"payload").hexdigest() + "\n")
+    (served / "bad.zip").write_bytes(b"payload")
+    (served / "bad.zip.sha1").write_text("0" * 40 + "\n")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        target = fetch_verified(f"{base}/dist.zip", tmp_path / "cache" / "dist.zip")
+        assert target.read_bytes() == b"payload"
+        assert fetch_verified(f"{base}/dist.zip", target) == target  # cached: no second download
+        with pytest.raises(ServiceError, match="checksum mismatch"):
+            fetch_verified(f"{base}/bad.zip", tmp_path / "cache" / "bad.zip")
+        assert not (tmp_path / "cache" / "bad.zip").exists()
+    finally:
+        server.shutdown()
+
+
+def test_unpack_keeps_executable_bits(tmp_path):
+    archive = tmp_path / "a.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        info = zipfile.ZipInfo("pkg-1/bin/run")
+        info.external_attr = 0o755 << 16
+        zf.writestr(info, "#!/bin/sh\n")
+        zf.writestr("pkg-1/config/x.yml", "a: 1\n")
+    unpack(archive, tmp_path / "home")
+    assert os.access(tmp_path / "home" / "pkg-1" / "bin" / "run", os.X_OK)
+    assert (tmp_path / "home" / "pkg-1" / "config" / "x.yml").read_text() == "a: 1\n"
