@@ -191,7 +191,8 @@ def test_rendered_configs_carry_the_contract(tmp_path):
     )
     uris = [c.get("uri", "") for c in root.iterfind(".//amq:transportConnector", ns)]
     assert any(uri.startswith("stomp://127.0.0.1:61613") for uri in uris)
-    assert root.find(".//amq:authenticationUser", ns).get("password") == "p<&>"
+    user = root.find(".//amq:authenticationUser", ns)
+    assert user is not None and user.get("password") == "p<&>"
     assert activemq_xml.stat().st_mode & 0o777 == 0o640
 
 
