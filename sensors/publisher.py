@@ -79,7 +79,7 @@ class MqttPublisher:
     def __init__(
         self, settings: MqttSettings | None = None, client_id: str | None = None, qos: int = 1
     ) -> None:
-        self.settings = settings or MqttSettings()
+        self.settings = settings or MqttSettings()  # type: ignore[call-arg]  # pydantic Field defaults
         self.qos = qos
         self.stats = PublishStats()
         self._lock = threading.Lock()
