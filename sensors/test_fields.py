@@ -1,0 +1,136 @@
+"""Family helpers: 'NULL' handling, local time -> UTC across DST, units, ids, mappings vs documents."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from pydantic import ValidationError
+
+from sensors.fields import (
+    FamilyPayload,
+    UnitTable,
+    document_id,
+    local_to_utc,
+    null_to_none,
+    parse_local_time,
+    sensor_timezone,
+)
+from sensors.registry import available_sensors, get_sensor
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+BASE = {"idGateway": 170, "idDevice": 100, "Time": "2022-04-17 23:54:41", "msgCount": 237}
+
+
+@pytest.mark.parametrize("value", ["NULL", "null", "", "  ", None, "NaN"])
+def test_null_markers_become_none(value):
+    assert null_to_none(value) is None
+
+
+@pytest.mark.parametrize(
+    ("local", "utc"),
+    [
+        ("2022-04-17 23:54:41", "2022-04-17T21:54:41+00:00"),  # summer time (+02:00), sample message 237
+        ("2022-01-15 12:00:00", "2022-01-15T11:00:00+00:00"),  # winter time (+01:00)
+        ("2022-03-27 01:59:59", "2022-03-27T00:59:59+00:00"),  # just before spring-forward
+        ("2022-03-27 02:30:00", "2022-03-27T01:30:00+00:00"),  # in the gap: read with the old offset
+        ("2022-03-27 03:00:00", "2022-03-27T01:00:00+00:00"),  # just after spring-forward
+        ("2022-10-30 02:30:00", "2022-10-30T00:30:00+00:00"),  # ambiguous: first occurrence (summer)
+        ("2022-10-30 03:00:00", "2022-10-30T02:00:00+00:00"),  # after fall-back
+        ("2022-04-17T23:54:41+02:00", "2022-04-17T21:54:41+00:00"),  # explicit offset wins
+    ],
+)
+def test_local_time_to_utc(local, utc):
+    assert local_to_utc(parse_local_time(local), BRUSSELS).isoformat() == utc
+
+
+def test_gap_time_is_after_the_last_time_before_the_gap():
+    before = local_to_utc(parse_local_time("2022-03-27 01:59:59"), BRUSSELS)
+    in_gap = local_to_utc(parse_local_time("2022-03-27 02:00:00"), BRUSSELS)
+    assert in_gap > before
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("2022-02-30 10:00:00", "not a valid date"),
+        ("17/04/2022 23:54", "is not 'YYYY-MM-DD HH:MM:SS'"),
+        ("2022-04-17", "is not 'YYYY-MM-DD HH:MM:SS'"),
+        ("1970-01-01 00:00:00", "device clock not set"),
+    ],
+)
+def test_bad_times_are_rejected_with_a_reason(text, reason):
+    with pytest.raises(ValidationError, match=reason):
+        FamilyPayload.model_validate({**BASE, "Time": text})
+
+
+def test_sensor_timezone_from_env(monkeypatch):
+    monkeypatch.setenv("SENSOR_TIMEZONE", "UTC")
+    assert sensor_timezone() == ZoneInfo("UTC")
+    monkeypatch.delenv("SENSOR_TIMEZONE")
+    assert sensor_timezone() == BRUSSELS
+
+
+def test_required_identity_fields_have_readable_errors():
+    with pytest.raises(ValidationError) as info:
+        FamilyPayload.model_validate({"Time": "2022-04-17 23:54:41"})
+    missing = {error["loc"][0] for error in info.value.errors() if error["type"] == "missing"}
+    assert missing == {"idGateway", "idDevice", "msgCount"}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"msgCount": -1}, {"msgCount": True}, {"idGateway": "abc"}, {"RSSI": "strong"}, {"Time": 20220417}],
+)
+def test_wrong_types_and_negative_counters_are_rejected(change):
+    with pytest.raises(ValidationError):
+        FamilyPayload.model_validate({**BASE, **change})
+
+
+def test_numbers_sent_as_strings_and_extra_keys_are_accepted():
+    payload = FamilyPayload.model_validate({**BASE, "msgCount": "237", "RSSI": "-47", "Battery": 3.1})
+    assert payload.msg_count == 237
+    assert payload.rssi == -47.0
+    assert payload.model_extra == {"Battery": 3.1}
+
+
+def test_unit_table_normalises_and_rejects_unknown_units():
+    table = UnitTable("pressure", "bar", {"bar": 1.0, "mbar": 0.001})
+    assert table.to_canonical(6500, "mbar") == pytest.approx(6.5)
+    assert table.to_canonical(6.5, None) == 6.5  # no unit: already canonical
+    assert table.to_canonical(None, "mbar") is None
+    with pytest.raises(ValueError, match="unknown pressure unit 'atm'"):
+        table.check("atm")
+
+
+def test_document_id_is_readable_and_independent_of_the_zone():
+    payload = FamilyPayload.model_validate(BASE)
+    assert document_id("devicev01", payload) == "devicev01-170-100-20220417T235441-237"
+    aware = FamilyPayload.model_validate({**BASE, "Time": "2022-04-17T23:54:41+02:00"})
+    assert document_id("devicev01", aware) == "devicev01-170-100-20220417T215441Z-237"
+
+
+@pytest.mark.parametrize("name", available_sensors())
+def test_sample_documents_only_use_mapped_fields(name):
+    """The mappings are `dynamic: strict`: every field a transform emits must be mapped."""
+    plugin = get_sensor(name)
+    mapping = plugin.index_mappings()
+    assert mapping["dynamic"] == "strict"
+    doc = plugin.to_document(plugin.parse((plugin.folder / "sample.json").read_bytes()), BRUSSELS)
+    assert set(doc) <= set(mapping["properties"])
+    assert {"received_at", "ingested_at"} <= set(mapping["properties"])  # added by the ingestor
+    assert "received_at" not in doc
+    assert doc["sensor"] == name
+    assert datetime.fromisoformat(doc["@timestamp"]).tzinfo == UTC
+
+
+def test_common_fields_are_mapped_identically_by_every_sensor():
+    common = [
+        "@timestamp", "local_time", "sensor", "customer", "gateway_id", "device_id", "device_key",
+        "device_name", "msg_count", "length", "rssi", "snr", "modulation", "received_at", "ingested_at",
+    ]  # fmt: skip
+    mappings = [get_sensor(name).index_mappings()["properties"] for name in available_sensors()]
+    for field in common:
+        assert len({json.dumps(m[field], sort_keys=True) for m in mappings}) == 1, field
