@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
@@ -23,6 +23,8 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from finemeca.config import MqttSettings
 from finemeca.naming import mqtt_device_topic
 from sensors.base import SimulatedMessage
+
+T = TypeVar("T")
 
 # Unacked messages allowed in flight. paho's own inflight limit rescans its whole message queue on
 # every PUBACK (quadratic: ~900 msg/s at 50k queued), so paho runs unlimited and we keep this window
@@ -67,7 +69,7 @@ def encode(
         yield topic, json.dumps(message.payload, separators=(",", ":")).encode()
 
 
-def interleave(*streams: Iterable[tuple[str, bytes]]) -> Iterator[tuple[str, bytes]]:
+def interleave(*streams: Iterable[T]) -> Iterator[T]:
     """Round-robin over several streams (e.g. `--all` sensors), until the shortest ends."""
     for group in zip(*streams, strict=False):
         yield from group

@@ -30,7 +30,7 @@ def test_interleave_round_robin():
 
 
 def test_unreachable_broker_names_the_address():
-    publisher = MqttPublisher(MqttSettings(host="127.0.0.1", port=1))
+    publisher = MqttPublisher(MqttSettings(host="127.0.0.1", port=1))  # type: ignore[call-arg]
     with pytest.raises(PublishError, match=r"127\.0\.0\.1:1 .*finemeca stack up"):
         publisher.connect(timeout=2)
 

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from sensors.devicev01 import PLUGIN as DEVICEV01
+from sensors.fields import FamilyPayload
 from sensors.registry import available_sensors, get_sensor
 from sensors.simulation import MSG_COUNT_MODULO, Episode
 
@@ -24,6 +26,7 @@ def test_same_seed_same_messages_and_every_message_validates(name):
     assert first != other
     for message in first:
         payload = plugin.parse(message.payload)
+        assert isinstance(payload, FamilyPayload)
         assert (payload.id_gateway, payload.id_device) == (message.id_gateway, message.id_device)
         plugin.to_document(payload, ZoneInfo("Europe/Brussels"))
 
@@ -43,7 +46,7 @@ def test_round_robin_local_times_and_msg_count_jumps_on_radio_gaps(name):
 
 def test_silenced_device_sends_nothing_in_its_window():
     end = START + timedelta(minutes=30)
-    stream = get_sensor("devicev01").simulate(2, start=START, silences=[Episode("170-100", START, end)])
+    stream = DEVICEV01.simulate(2, start=START, silences=[Episode("170-100", START, end)])
     messages = list(itertools.islice(stream, 200))
     quiet = [m for m in messages if m.id_device == 100]
     assert quiet

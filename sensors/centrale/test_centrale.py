@@ -12,6 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from sensors.centrale import PLUGIN
+from sensors.centrale.payload import CentralePayload
 from sensors.centrale.simulator import workday_load
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -63,7 +64,8 @@ def test_simulated_index_only_counts_up():
     stream = PLUGIN.simulate(6, seed=1, start=datetime(2022, 4, 18, 4, tzinfo=UTC))
     per_device: dict[str, list[float]] = {}
     for message in itertools.islice(stream, 6 * 600):
-        payload = PLUGIN.parse(message.payload)
+        payload = CentralePayload.model_validate(message.payload)
+        assert payload.energy_index_kwh is not None
         per_device.setdefault(payload.device_key, []).append(payload.energy_index_kwh)
     for series in per_device.values():
         assert all(b >= a for a, b in itertools.pairwise(series))
