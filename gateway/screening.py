@@ -17,9 +17,11 @@ def rejection_reason(payload: bytes, max_bytes: int) -> str | None:
     if not payload.strip():
         return "empty message"
     try:
-        data = json.loads(payload)
+        text = payload.decode("utf-8")
     except UnicodeDecodeError as exc:
         return f"not UTF-8 text: {exc.reason} at byte {exc.start}"
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         return f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
     if not isinstance(data, dict):

@@ -104,13 +104,18 @@ def redrive(
     limit: int | None = None,
     idle_timeout: float = 2.0,
 ) -> int:
-    """Move matching dead letters back to the sensor's data queue.
+    """Move the matching dead letters present now back to the sensor's data queue.
 
-    Each message is re-sent in a confirmed transaction before its DLQ copy is acked, so a crash
-    re-drives it twice at worst; the ingestor's deterministic ids make that harmless.
+    Only messages seen in a browse taken first are moved, so a message that fails again and
+    returns to the DLQ is not re-driven in a loop. Each one is re-sent in a confirmed transaction
+    before its DLQ copy is acked: a crash re-drives it twice at worst, which the ingestor's
+    deterministic ids make harmless.
     """
     settings = settings or StompSettings()
-    headers = {"activemq.prefetchSize": "100"}
+    wanted = {d.message_id for d in browse(sensor, settings, reason, stage, limit or 1_000_000, idle_timeout)}
+    if not wanted:
+        return 0
+    headers = {"activemq.prefetchSize": "1"}
     if sel := selector(reason, stage):
         headers["selector"] = sel
     data_queue = naming.data_queue(sensor, settings.queue_prefix)
@@ -125,6 +130,8 @@ def redrive(
     try:
         for frame, generation in frames:
             letter = _to_dead_letter(frame)
+            if letter.message_id not in wanted:
+                break  # arrived after the snapshot (maybe one we just re-drove): leave it for next time
             keep = {
                 k: v
                 for k, v in letter.headers.items()
@@ -134,8 +141,9 @@ def redrive(
             keep["redriven_at"] = str(int(time.time() * 1000))
             link.send_confirmed(data_queue, letter.body, keep)
             link.ack(ack_id(frame), generation)
+            wanted.discard(letter.message_id)
             moved += 1
-            if limit is not None and moved >= limit:
+            if not wanted:
                 break
     finally:
         link.close()

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from finemeca import naming
-from sensors.base import Document, SensorPlugin
+from sensors.base import Document, SensorPlugin, UnknownFieldsError
 
 
 @dataclass(slots=True)
@@ -76,6 +76,9 @@ def prepare(
         except ValidationError as exc:
             stage, reason = "validate", describe_validation_error(exc)
             batch.rejected.append(Rejected(incoming, stage, reason, _device_key(incoming.body)))
+            continue
+        except UnknownFieldsError as exc:
+            batch.rejected.append(Rejected(incoming, "validate", str(exc), _device_key(incoming.body)))
             continue
         except (ValueError, UnicodeDecodeError) as exc:
             batch.rejected.append(Rejected(incoming, "parse", f"not a JSON object: {exc}"))

@@ -8,6 +8,7 @@ engines only talk to a `SensorPlugin`. A new sensor = one new folder exposing `P
 from __future__ import annotations
 
 import json
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +20,14 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 Document = dict[str, Any]
+
+# A field the contract does not know is dead-lettered by default: indexing the rest would silently
+# drop it. `ignore` keeps the message and leaves the unknown field out of the document.
+UNKNOWN_FIELDS_ENV = "SENSOR_UNKNOWN_FIELDS"
+
+
+class UnknownFieldsError(ValueError):
+    """The message carries fields its sensor contract does not define."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +51,14 @@ class SensorPlugin(ABC):
         data = json.loads(raw) if isinstance(raw, (bytes, str)) else raw
         if not isinstance(data, dict):
             raise ValueError(f"payload must be a JSON object, got {type(data).__name__}")
-        return self.payload_model.model_validate(data)
+        payload = self.payload_model.model_validate(data)
+        unknown = sorted(payload.model_extra or {})
+        if unknown and os.environ.get(UNKNOWN_FIELDS_ENV, "reject").lower() != "ignore":
+            raise UnknownFieldsError(
+                f"unknown field(s) {', '.join(unknown)} not in the {self.name} contract: extend "
+                f"sensors/{self.name}/payload.py and re-drive, or set {UNKNOWN_FIELDS_ENV}=ignore"
+            )
+        return payload
 
     @abstractmethod
     def to_document(self, payload: BaseModel, tz: ZoneInfo) -> Document:
