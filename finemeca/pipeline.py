@@ -35,9 +35,12 @@ class RoleProcess:
     log_path: Path
     port: int
     popen: subprocess.Popen[bytes] | None = None
+    command: list[str] | None = None  # finemeca sub-command; default `<role> run --sensor <sensor>`
 
     @property
     def name(self) -> str:
+        if not self.sensor:
+            return self.role
         return f"{self.role}-{self.sensor}" + (f"-{self.replica}" if self.replica else "")
 
     def start(self) -> None:
@@ -46,8 +49,9 @@ class RoleProcess:
         env = {**os.environ, **self.env, "METRICS_PORT": str(self.port), "METRICS_HOST": "127.0.0.1"}
         if self.role == "gateway" and self.replica:
             env["GATEWAY_REPLICA"] = self.replica
+        command = self.command or [self.role, "run", "--sensor", self.sensor]
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", "finemeca.cli", self.role, "run", "--sensor", self.sensor],
+            [sys.executable, "-m", "finemeca.cli", *command],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -105,6 +109,20 @@ class LocalPipeline:
                     proc.log_path = self.log_dir / f"{proc.name}.log"
                     self.processes.append(proc)
 
+    def add(self, role: str, command: list[str], env: dict[str, str] | None = None) -> RoleProcess:
+        """Another long-running role (alerts, mailer, status page) supervised with the others."""
+        proc = RoleProcess(
+            role,
+            "",
+            "",
+            {**self.env, **(env or {})},
+            self.log_dir / f"{role}.log",
+            free_port(),
+            command=command,
+        )
+        self.processes.append(proc)
+        return proc
+
     def get(self, role: str, sensor: str, replica: str = "") -> RoleProcess:
         for proc in self.processes:
             if (proc.role, proc.sensor, proc.replica) == (role, sensor, replica):
@@ -140,6 +158,9 @@ class LocalPipeline:
             for proc in self.processes:
                 if proc.role == role:
                     proc.stop()
+        for proc in self.processes:
+            if proc.role not in ROLES:
+                proc.stop()
 
     def __enter__(self) -> LocalPipeline:
         self.start()
