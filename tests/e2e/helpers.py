@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -12,6 +16,9 @@ from elasticsearch import Elasticsearch
 from paho.mqtt.enums import CallbackAPIVersion
 
 from finemeca import naming
+from finemeca.config import MqttSettings
+from finemeca.pipeline import RoleProcess
+from sensors.publisher import MqttPublisher, PublishStats
 
 
 def publish(prefix: str, sensor: str, payloads: Iterable[dict[str, Any] | bytes], qos: int = 1) -> int:
@@ -73,3 +80,105 @@ def all_ids(es: Elasticsearch, index: str) -> list[str]:
 
     es.indices.refresh(index=index, ignore_unavailable=True, allow_no_indices=True)
     return [hit["_id"] for hit in scan(es, index=index, query={"query": {"match_all": {}}}, _source=False)]
+
+
+# -- failure / scale-out tests: simulated streams, background publishing, health polling -----------------
+
+
+@dataclass(frozen=True)
+class Stream:
+    """Simulated messages ready to publish, and the document ids they must become (exactly once each)."""
+
+    sensor: str
+    items: list[tuple[str, bytes]]
+    ids: frozenset[str]
+
+
+def simulated_stream(prefix: str, sensor: str, count: int, devices: int = 20, seed: int = 7) -> Stream:
+    """`count` messages of `sensor`'s simulator on `prefix` topics; ids from the plugin's `document_id`."""
+    from sensors.publisher import encode
+    from sensors.registry import get_sensor
+
+    plugin = get_sensor(sensor)
+    start = datetime(2024, 3, 1, tzinfo=UTC)  # fixed: the same ids every run
+    messages = list(itertools.islice(plugin.simulate(devices, seed=seed, start=start), count))
+    ids = frozenset(plugin.document_id(plugin.parse(m.payload)) for m in messages)
+    assert len(ids) == count, "the simulator produced two messages with the same identity"
+    return Stream(sensor, list(encode(sensor, messages, prefix)), ids)
+
+
+class BackgroundPublisher:
+    """Publishes a stream at a steady rate (None = as fast as possible) from a thread; counts PUBACKs."""
+
+    def __init__(
+        self, items: list[tuple[str, bytes]], rate: float | None, settings: MqttSettings | None = None
+    ):
+        self.items = items
+        self.rate = rate
+        self.publisher = MqttPublisher(settings or MqttSettings())
+        self.thread = threading.Thread(target=self._run, name="e2e-publisher", daemon=True)
+        self.error: BaseException | None = None
+
+    def _run(self) -> None:
+        try:
+            self.publisher.publish_all(self.items, rate=self.rate)
+            self.publisher.wait_for_acks(timeout=120)
+        except BaseException as exc:  # reported by join()
+            self.error = exc
+
+    @property
+    def sent(self) -> int:
+        return self.publisher.stats.sent
+
+    def start(self) -> BackgroundPublisher:
+        self.publisher.connect()
+        self.thread.start()
+        return self
+
+    def wait_sent(self, at_least: int, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.sent < at_least and self.thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert self.sent >= at_least, f"publisher stuck at {self.sent} messages (wanted {at_least})"
+
+    def join(self, timeout: float = 180.0) -> PublishStats:
+        """Wait for the end; every message must have been acknowledged by Mosquitto."""
+        self.thread.join(timeout)
+        self.publisher.close()
+        assert not self.thread.is_alive(), f"publisher still running after {timeout:.0f}s"
+        if self.error:
+            raise self.error
+        stats = self.publisher.stats
+        assert stats.acked == len(self.items), (
+            f"Mosquitto acked {stats.acked}/{len(self.items)}: {stats.errors}"
+        )
+        return stats
+
+
+def wait_for_health(
+    proc: RoleProcess, predicate: Callable[[dict[str, Any]], bool], timeout: float = 60.0
+) -> dict[str, Any]:
+    """Poll a role's /healthz until `predicate(state)` holds; return that state (fails on timeout)."""
+    deadline = time.monotonic() + timeout
+    state: dict[str, Any] | None = None
+    while time.monotonic() < deadline:
+        state = proc.health()
+        if state is not None and predicate(state):
+            return state
+        time.sleep(0.2)
+    raise AssertionError(
+        f"{proc.name}: /healthz never satisfied the condition in {timeout:.0f}s; last: {state}"
+    )
+
+
+def assert_exactly_once(
+    es: Elasticsearch, index: str, expected: frozenset[str], timeout: float = 120.0
+) -> None:
+    """Every expected id indexed once: the count AND the set of ids equal the expected ones."""
+    n = wait_for_count(es, index, len(expected), timeout)
+    ids = all_ids(es, index)
+    assert len(ids) == len(set(ids)), f"{len(ids) - len(set(ids))} ids indexed twice"
+    missing, unexpected = expected - set(ids), set(ids) - expected
+    assert not missing, f"{len(missing)} messages lost, e.g. {sorted(missing)[:3]}"
+    assert not unexpected, f"{len(unexpected)} unexpected documents, e.g. {sorted(unexpected)[:3]}"
+    assert n == len(expected) == len(ids)
