@@ -1,0 +1,147 @@
+"""The benchmarks `finemeca bench` runs: the pipeline (ours, then the naive baseline, same workload
+shape) and one alert cycle. Progress is shown with rich; results come back as plain data."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from finemeca.bench import runner
+from finemeca.bench.figures import RunFigures
+from finemeca.bench.workload import build
+from finemeca.es import make_client
+
+
+@dataclass
+class PipelineOptions:
+    sensor: str = "air"
+    devices: int = 1000
+    rate: float = 10_000
+    duration: float = 60
+    naive_messages: int = 10_000
+    drain_timeout: float = 120
+    stall_timeout: float = 20
+    windows: int = 3
+    env: dict[str, str] = field(default_factory=dict)  # extra settings for our gateway/ingestor
+    log_dir: Path = Path("var/bench")
+
+    @classmethod
+    def quick(cls, **overrides: Any) -> PipelineOptions:
+        """A smoke run of a few seconds (tests, CI)."""
+        values: dict[str, Any] = dict(
+            devices=20, rate=500, duration=2, naive_messages=200, drain_timeout=30, stall_timeout=10
+        )
+        return cls(**(values | overrides))
+
+
+@dataclass
+class PipelineResult:
+    options: PipelineOptions
+    ours: RunFigures
+    naive: RunFigures
+
+    @property
+    def ratio(self) -> float | None:
+        return self.ours.throughput / self.naive.throughput if self.naive.throughput else None
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def run_pipeline(options: PipelineOptions, console: Console | None = None) -> PipelineResult:
+    console = console or Console()
+    es = make_client()
+    ours_count = int(options.rate * options.duration)
+    with _progress(console) as progress:
+        tasks: dict[str, Any] = {}
+
+        def status_for(label: str) -> runner.Status:
+            def status(phase: str, done: float, total: float) -> None:
+                key = f"{label}: {phase}"
+                if key not in tasks:
+                    tasks[key] = progress.add_task(key, total=total)
+                progress.update(tasks[key], completed=done, total=total)
+
+            return status
+
+        ours_load = build(
+            options.sensor,
+            ours_count,
+            options.devices,
+            progress=lambda d, t: status_for("ours")("build", d, t),
+        )
+        naive_load = build(options.sensor, options.naive_messages, options.devices, seed=11)
+        ours = _run_ours(options, ours_load, es, status_for("ours"))
+        naive = _run_naive(options, naive_load, es, status_for("naive"))
+    es.close()
+    return PipelineResult(options, ours, naive)
+
+
+def _plan(options: PipelineOptions, label: str, count: int) -> runner.RunPlan:
+    return runner.RunPlan(
+        label,
+        options.sensor,
+        options.rate,
+        duration=count / options.rate + 1,
+        drain_timeout=options.drain_timeout,
+        stall_timeout=options.stall_timeout,
+        windows=options.windows,
+    )
+
+
+def _run_ours(options: PipelineOptions, load: Any, es: Any, status: runner.Status) -> RunFigures:
+    prefix = runner.new_namespace("ours")
+    load.retarget(prefix)
+    try:
+        with runner.our_pipeline(options.sensor, prefix, options.log_dir / prefix, options.env) as pipeline:
+            pids = {
+                role: pipeline.get(role, options.sensor).popen.pid  # type: ignore[union-attr]
+                for role in ("gateway", "ingestor")
+            }
+            return runner.run_workload(
+                _plan(options, "ours", len(load)),
+                load,
+                prefix,
+                es,
+                pids,
+                runner.our_counters(pipeline, options.sensor),
+                status,
+            )
+    finally:
+        runner.cleanup(es, prefix)
+
+
+def _run_naive(options: PipelineOptions, load: Any, es: Any, status: runner.Status) -> RunFigures:
+    prefix = runner.new_namespace("naive")
+    load.retarget(prefix)
+    try:
+        with runner.naive_pipeline(options.sensor, prefix, options.log_dir / prefix) as pids:
+            return runner.run_workload(
+                _plan(options, "naive baseline", len(load)), load, prefix, es, pids, dict, status
+            )
+    finally:
+        runner.cleanup(es, prefix)
+
+
+def run_alerts(devices: int = 10_000, console: Console | None = None) -> dict[str, Any]:
+    from alerts import bench as alerts_bench
+
+    console = console or Console()
+    with console.status(f"alert cycle over {devices:,} devices..."):
+        began = time.perf_counter()
+        figures = alerts_bench.run(devices=devices)
+        figures["total_seconds"] = round(time.perf_counter() - began, 2)
+    return figures
