@@ -41,11 +41,26 @@ class Forwarder:
         self.last_commit_at: float | None = None
 
     def run(self) -> None:
-        """Loop until stop is requested and nothing received is left unforwarded."""
-        while not (self.stop_requested.is_set() and self.source.messages.empty()):
+        """Loop until stop is requested, then forward what was received up to that moment."""
+        while not self.stop_requested.is_set():
             batch = self._next_batch()
             if batch:
                 self._forward_until_committed(batch)
+        self._forward_received()
+
+    def _forward_received(self) -> None:
+        """Drain a snapshot only: under a steady stream the queue never empties, so waiting for that would
+        never stop. Later arrivals stay unacked in the persistent MQTT session and come back on restart."""
+        snapshot: list[MqttMessage] = []
+        for _ in range(self.source.messages.qsize()):
+            try:
+                snapshot.append(self.source.messages.get_nowait())
+            except queue.Empty:
+                break
+        for start in range(0, len(snapshot), self.settings.batch_size):
+            batch = snapshot[start : start + self.settings.batch_size]
+            metrics.RECEIVED.labels(self.sensor).inc(len(batch))
+            self._forward_until_committed(batch)
 
     def _next_batch(self) -> list[MqttMessage]:
         batch: list[MqttMessage] = []
