@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 from elasticsearch import Elasticsearch
@@ -26,7 +27,7 @@ def make_client(settings: ElasticsearchSettings | None = None) -> Elasticsearch:
 
 
 def wait_until_healthy(
-    es: Elasticsearch, timeout: float = 120.0, status: str = "yellow"
+    es: Elasticsearch, timeout: float = 120.0, status: str = "yellow", stop: threading.Event | None = None
 ) -> dict[str, object]:
     """Block until cluster health reaches `status`; raise with the last error after `timeout` seconds."""
     deadline = time.monotonic() + timeout
@@ -38,7 +39,10 @@ def wait_until_healthy(
                 return dict(health)
         except Exception as exc:  # connection refused while starting
             last = exc
-        time.sleep(1.0)
+        if stop is not None and stop.wait(1.0):
+            raise InterruptedError("stop requested while waiting for Elasticsearch")
+        if stop is None:
+            time.sleep(1.0)
     raise TimeoutError(
         f"Elasticsearch at {es.transport.node_pool.get().base_url} not {status} after {timeout:.0f}s "
         f"(last error: {last}). Is it running? Try `finemeca stack status`."

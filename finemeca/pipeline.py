@@ -20,6 +20,14 @@ from pathlib import Path
 ROLES = ("gateway", "ingestor")
 
 
+def _die_with_parent() -> None:
+    """Child side of fork: get SIGTERM if the supervising process dies (no orphans after a crash)."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -132,7 +140,11 @@ class LocalPipeline:
     def start(self, timeout: float = 90.0) -> None:
         for proc in self.processes:
             proc.start()
-        self.wait_healthy(timeout)
+        try:
+            self.wait_healthy(timeout)
+        except Exception:
+            self.stop()
+            raise
 
     def wait_healthy(self, timeout: float = 90.0, procs: list[RoleProcess] | None = None) -> None:
         deadline = time.monotonic() + timeout

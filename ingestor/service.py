@@ -79,7 +79,7 @@ class Ingestor:
         self.stop_requested.set()
 
     def setup(self) -> None:
-        wait_until_healthy(self.es, timeout=300)
+        wait_until_healthy(self.es, timeout=300, stop=self.stop_requested)
         ensure_sensor_template(
             self.es,
             self.plugin,
@@ -97,7 +97,11 @@ class Ingestor:
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, self.request_stop)
             signal.signal(signal.SIGINT, self.request_stop)
-        self.setup()
+        try:
+            self.setup()
+        except InterruptedError:
+            log.info("ingestor.stopped_before_start", sensor=self.sensor)
+            return
         self.link.subscribe(
             self.queue,
             f"ingestor-{self.sensor}",
@@ -171,7 +175,11 @@ class Ingestor:
         started = time.monotonic()
         try:
             outcome = bulk.write(
-                self.es, prepared.ready, self.stop_requested.is_set, self.settings.max_retry_backoff_s
+                self.es,
+                prepared.ready,
+                self.stop_requested.is_set,
+                self.settings.max_retry_backoff_s,
+                on_unavailable=self._elasticsearch_unavailable,
             )
             self.es_ok = True
         except InterruptedError:
@@ -207,6 +215,9 @@ class Ingestor:
                 skipped=len(done) - acked,
                 note="connection was renewed; ActiveMQ redelivers them and the ids deduplicate",
             )
+
+    def _elasticsearch_unavailable(self) -> None:
+        self.es_ok = False  # /healthz reports it while bulk.write keeps retrying; set back on success
 
     def _ack(self, done: list[Incoming]) -> int:
         acked = 0
