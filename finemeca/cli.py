@@ -6,7 +6,7 @@ import importlib
 
 import typer
 
-# (command name, module exposing `app`, help). Imported lazily-by-table so each engine owns its own CLI.
+# (command name, module exposing `app`, help): each engine owns its own CLI.
 SUBCOMMANDS: list[tuple[str, str, str]] = [
     (
         "stack",
@@ -33,13 +33,19 @@ app = typer.Typer(
 )
 
 for _name, _module, _help in SUBCOMMANDS:
+    app.add_typer(importlib.import_module(_module).app, name=_name, help=_help)
+
+
+@app.callback()
+def _refuse_placeholder_secrets() -> None:
+    """In production (FINEMECA_REQUIRE_SECRETS=1) no role starts with an empty or placeholder secret."""
+    from finemeca.secrets_check import PlaceholderSecretError, enforce_secrets_policy
+
     try:
-        _sub = importlib.import_module(_module).app
-    except ModuleNotFoundError as exc:  # an engine not built yet must not break the others
-        if exc.name and _module.startswith(exc.name):
-            continue
-        raise
-    app.add_typer(_sub, name=_name, help=_help)
+        enforce_secrets_policy()
+    except PlaceholderSecretError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
 
 
 def main() -> None:
