@@ -175,8 +175,8 @@ def rounded(value: float | None, digits: int = 6) -> float | None:
 class FamilyPayload(BaseModel):
     """Fields every device of the family sends. Sensor payloads subclass this and add values + units.
 
-    Unknown keys are accepted and kept on the model (`model_extra`): devices gain fields over time and
-    we do not want to dead-letter a message for that. They are not indexed (the mappings are explicit).
+    Unknown keys are kept on the model (`model_extra`); `SensorPlugin.parse` decides what to do with them
+    (dead-letter by default, `SENSOR_UNKNOWN_FIELDS=ignore` to index the known fields only).
     """
 
     model_config = ConfigDict(populate_by_name=True, extra="allow", frozen=True, str_strip_whitespace=True)
