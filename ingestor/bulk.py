@@ -63,8 +63,12 @@ def write(
     items: list[Prepared],
     should_stop: Callable[[], bool] = lambda: False,
     max_backoff: float = 30.0,
+    on_unavailable: Callable[[], None] = lambda: None,
 ) -> BulkOutcome:
-    """Index `items`, retrying what is retryable with backoff until done (or stop requested -> raise)."""
+    """Index `items`, retrying what is retryable with backoff until done (or stop requested -> raise).
+
+    `on_unavailable` is called each time the whole request failed (unreachable, 5xx): health goes red
+    while the loop waits, instead of after it."""
     outcome = BulkOutcome()
     pending = items
     attempt = 0
@@ -93,11 +97,13 @@ def write(
                     outcome.rejected.append((prepared, describe_item_error(item.get("error"))))
         except (TransportConnectionError, ConnectionTimeout) as exc:
             log.warning("ingestor.elasticsearch_unreachable", error=str(exc), pending=len(pending))
+            on_unavailable()
             retry = pending
         except ApiError as exc:
             if exc.meta.status not in RETRYABLE_STATUS:
                 raise
             log.warning("ingestor.bulk_rejected_whole", status=exc.meta.status, error=str(exc))
+            on_unavailable()
             retry = pending
         if retry:
             if should_stop():
