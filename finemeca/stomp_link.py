@@ -226,6 +226,11 @@ class StompLink:
         try:
             self._require().commit(transaction, headers={"receipt": receipt})
             if not event.wait(timeout) or receipt in self._failed_receipts or not self.connected:
+                # outcome unknown: drop the connection so the broker rolls the transaction back instead
+                # of holding its messages while the caller retries them in a new one (a redelivered
+                # duplicate is harmless, a pile of open transactions is not)
+                with self._lock:
+                    self._drop_connection()
                 raise StompUnavailableError(
                     f"no commit receipt from ActiveMQ for {transaction} within {timeout}s"
                 )
