@@ -72,3 +72,42 @@ def start_pipeline(
             print("\n".join(proc.log_path.read_text(errors="replace").splitlines()[-15:]))
     es_client.options(ignore_status=404).indices.delete(index=f"{prefix}-*", expand_wildcards="all")
     es_client.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-*")
+
+
+# -- a second stack instance in secure mode (test_secure_pipeline.py) -------------------------------------
+
+SECURE_SERVICES = ["mosquitto", "activemq", "elasticsearch"]
+
+
+@pytest.fixture(scope="session")
+def secure_stack() -> Iterator[dict[str, str]]:
+    """Mosquitto, ActiveMQ and Elasticsearch with auth (+ ES over HTTPS) on their own ports and STACK_DIR.
+
+    Yields the client environment: the instance's `secure.env` plus the non-default ports. Stopped by its
+    own `down` at the end of the session; the shared stack on the default ports is never touched.
+    """
+    from finemeca.stack import down, secure, up
+    from finemeca.stack.settings import REPO_ROOT, StackSettings
+
+    settings = StackSettings(
+        dir=REPO_ROOT / "var" / "e2e-secure-stack",
+        mqtt_port=31883,
+        stomp_port=36613,
+        openwire_port=36616,
+        es_port=39200,
+        es_transport_port=39300,
+        smtp_port=31025,
+        secure=True,  # password generated on the first run, then kept in its secure.env (ES stores it)
+        STACK_ES_HEAP="512m",
+        activemq_heap="256m",
+    )
+    try:
+        up(SECURE_SERVICES, settings)
+        env = dict(
+            line.split("=", 1)
+            for line in secure.env_file(settings).read_text().splitlines()
+            if "=" in line and not line.startswith("#")
+        )
+        yield {**env, "MQTT_PORT": str(settings.mqtt_port), "STOMP_PORT": str(settings.stomp_port)}
+    finally:
+        down(SECURE_SERVICES, settings)
