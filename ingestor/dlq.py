@@ -73,7 +73,7 @@ def browse(
     reason: str | None = None,
     stage: str | None = None,
     limit: int = 100,
-    idle_timeout: float = 2.0,
+    idle_timeout: float = 10.0,
 ) -> list[DeadLetter]:
     """Look at dead letters without consuming them (STOMP queue browser)."""
     settings = settings or StompSettings()
@@ -102,7 +102,7 @@ def redrive(
     reason: str | None = None,
     stage: str | None = None,
     limit: int | None = None,
-    idle_timeout: float = 2.0,
+    idle_timeout: float = 10.0,
 ) -> int:
     """Move the matching dead letters present now back to the sensor's data queue.
 
