@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 from elasticsearch import Elasticsearch
 
@@ -15,11 +16,12 @@ def make_client(settings: ElasticsearchSettings | None = None) -> Elasticsearch:
     auth = None
     if settings.username and settings.password:
         auth = (settings.username, settings.password.get_secret_value())
+    tls: dict[str, Any] = {"ca_certs": str(settings.ca_file)} if settings.ca_file else {}
     return Elasticsearch(
         settings.url,
         basic_auth=auth,
-        ca_certs=str(settings.ca_file) if settings.ca_file else None,
         verify_certs=settings.verify_certs,
+        **tls,
         request_timeout=settings.request_timeout,
         retry_on_timeout=True,
         max_retries=3,

@@ -123,7 +123,7 @@ class MqttSource:
         log.warning("mqtt.disconnected", reason=str(reason), host=self.settings.host)
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
-        message = MqttMessage(msg.mid, msg.qos, msg.topic, msg.payload, int(time.time() * 1000))
+        message = MqttMessage(msg.mid, msg.qos, msg.topic, bytes(msg.payload), int(time.time() * 1000))
         if msg.qos == 0:
             log.warning("mqtt.qos0_message", topic=msg.topic, hint="publish with QoS 1 for at-least-once")
         self.messages.put(message)  # bounded by the receive maximum: does not block in practice
