@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from abc import abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Annotated, Any, ClassVar
@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from sensors.base import SensorPlugin
+from sensors.base import SensorPlugin, SimulatedMessage
 
 DEFAULT_TIMEZONE = "Europe/Brussels"
 TIMEZONE_ENV = "SENSOR_TIMEZONE"
@@ -270,9 +270,17 @@ class FamilySensor(SensorPlugin):
     """A `SensorPlugin` speaking the family dialect: the folder only adds its payload fields and values."""
 
     payload_model: ClassVar[type[FamilyPayload]]
+    simulator: ClassVar[Any]  # a sensors.simulation.FamilySimulator subclass
 
     def parse(self, raw: bytes | str | dict[str, Any]) -> FamilyPayload:
         return self._family(super().parse(raw))
+
+    def simulate(
+        self, devices: int, seed: int = 0, start: datetime | None = None, **options: Any
+    ) -> Iterator[SimulatedMessage]:
+        """Endless seeded stream; options: `silences`, `period_s`, and what the sensor's simulator adds
+        (e.g. air's `leaks`)."""
+        return iter(self.simulator(devices, seed, start, **options))
 
     @abstractmethod
     def measurements(self, payload: Any) -> dict[str, Any]:

@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from elasticsearch import helpers
 
-from sensors.base import Document, SimulatedMessage
+from sensors.base import Document
 from sensors.centrale import consumption
 from sensors.centrale.payload import CentralePayload
 from sensors.centrale.simulator import CentraleSimulator
 from sensors.centrale.transform import measurements
 from sensors.fields import FamilySensor
-from sensors.simulation import Episode
 
 
 class CentraleSensor(FamilySensor):
     name = "centrale"
     payload_model = CentralePayload
     folder = Path(__file__).parent
+    simulator = CentraleSimulator
 
     def measurements(self, payload: CentralePayload) -> dict[str, Any]:
         return measurements(payload)
@@ -45,18 +43,6 @@ class CentraleSensor(FamilySensor):
         actions = consumption.daily_docs(es, device_days, index_prefix=index_prefix)
         if actions:
             helpers.bulk(es, actions)
-
-    def simulate(
-        self,
-        devices: int,
-        seed: int = 0,
-        start: datetime | None = None,
-        *,
-        silences: list[Episode] | None = None,
-        period_s: float = 30.0,
-    ) -> Iterator[SimulatedMessage]:
-        """Meters with a work-day power profile; the index only counts up."""
-        return iter(CentraleSimulator(devices, seed, start, silences=silences, period_s=period_s))
 
 
 PLUGIN = CentraleSensor()
