@@ -44,8 +44,8 @@ class Forwarder:
         """Loop until stop is requested, then forward what was received up to that moment."""
         while not self.stop_requested.is_set():
             batch = self._next_batch()
-            if batch:
-                self._forward_until_committed(batch)
+            if batch and not self._forward_until_committed(batch):
+                return  # stopping while ActiveMQ is unreachable: the broker session keeps them
         self._forward_received()
 
     def _forward_received(self) -> None:
@@ -83,12 +83,16 @@ class Forwarder:
         metrics.INFLIGHT.labels(self.sensor).set(self.source.messages.qsize() + len(batch))
         return batch
 
-    def _forward_until_committed(self, batch: list[MqttMessage]) -> None:
-        """Retry the same batch until ActiveMQ confirms it; MQTT acks only then (at-least-once)."""
+    def _forward_until_committed(self, batch: list[MqttMessage]) -> bool:
+        """Retry the same batch until ActiveMQ confirms it; MQTT acks only then (at-least-once).
+
+        Returns False, acking nothing, when asked to stop while ActiveMQ is unreachable: the unacked
+        messages stay in the MQTT broker's persistent session and are redelivered on restart.
+        """
         attempt = 0
         while True:
             try:
-                self.link.ensure_connected()
+                self.link.ensure_connected(stop=self.stop_requested)
                 started = time.monotonic()
                 forwarded, rejected = self._send_transaction(batch)
                 break
@@ -104,7 +108,14 @@ class Forwarder:
                     error=str(exc),
                     retry_in=delay,
                 )
-                time.sleep(delay)
+                if self.stop_requested.wait(delay):
+                    log.warning(
+                        "gateway.stopped_unforwarded",
+                        sensor=self.sensor,
+                        batch=len(batch),
+                        note="not acknowledged: redelivered by the MQTT broker on restart",
+                    )
+                    return False
         elapsed = time.monotonic() - started
         for message in batch:
             self.source.ack(message)
@@ -118,6 +129,7 @@ class Forwarder:
         self.forwarded += forwarded
         self.dead_lettered += rejected
         self.last_commit_at = time.time()
+        return True
 
     def _send_transaction(self, batch: list[MqttMessage]) -> tuple[int, int]:
         tx = self.link.begin()
