@@ -28,6 +28,7 @@ def _options(
     duration: float | None,
     naive_messages: int | None,
     settings: list[str],
+    profile: bool = False,
 ) -> PipelineOptions:
     env = {}
     for item in settings:
@@ -42,7 +43,7 @@ def _options(
         "naive_messages": naive_messages,
     }
     overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
-    overrides |= {"sensor": sensor, "env": env}
+    overrides |= {"sensor": sensor, "env": env, "profile": profile}
     return PipelineOptions.quick(**overrides) if quick else PipelineOptions(**overrides)
 
 
@@ -67,6 +68,7 @@ NAIVE = typer.Option(None, help="messages for the naive baseline (default 10,000
 SET = typer.Option(
     [], "--set", help="KEY=VALUE setting for our gateway/ingestor, e.g. INGESTOR_BATCH_SIZE=4000"
 )
+PROFILE = typer.Option(False, "--profile", help="py-spy the gateway and ingestor while publishing")
 OUTPUT = typer.Option(DEFAULT_OUTPUT, help="Markdown report to write")
 ALERT_DEVICES = typer.Option(10_000, help="devices in the alert cycle (quick: 200)")
 
@@ -80,11 +82,15 @@ def pipeline(
     duration: float | None = DURATION,
     naive_messages: int | None = NAIVE,
     settings: list[str] = SET,
+    profile: bool = PROFILE,
     output: Path = OUTPUT,
 ) -> None:
     """End-to-end throughput, latency, loss, duplicates, CPU and RSS: ours vs the naive baseline."""
-    result = run_pipeline(_options(quick, sensor, devices, rate, duration, naive_messages, settings), console)
+    options = _options(quick, sensor, devices, rate, duration, naive_messages, settings, profile)
+    result = run_pipeline(options, console)
     console.print(report.pipeline_table(result))
+    for table in report.profile_tables(result.ours):
+        console.print(table)
     _write(output, result, None)
 
 

@@ -72,6 +72,8 @@ class RunFigures:
     ingest_latency_p99: float | None = None
     latency_samples: int = 0
     usage: dict[str, Usage] = field(default_factory=dict)
+    stages: dict[str, str] = field(default_factory=dict)  # per-stage means from the roles' /metrics
+    profiles: dict[str, str] = field(default_factory=dict)  # role -> py-spy collapsed stacks file
     notes: list[str] = field(default_factory=list)
 
     @property

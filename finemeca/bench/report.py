@@ -9,6 +9,7 @@ from typing import Any
 from rich.table import Table
 
 from finemeca.bench.figures import RunFigures
+from finemeca.bench.profiling import top_functions
 from finemeca.bench.suite import PipelineResult
 
 FINDINGS = Path(__file__).with_name("findings.md")  # hand-written profiling notes, embedded as is
@@ -47,6 +48,8 @@ def pipeline_rows(result: PipelineResult) -> list[tuple[str, str, str]]:
     ]
     for name in sorted(set(ours.usage) | set(naive.usage)):
         rows.append((f"{name}: CPU % of a core / peak RSS MiB", _usage(ours, name), _usage(naive, name)))
+    for stage in sorted(set(ours.stages) | set(naive.stages)):
+        rows.append((stage, ours.stages.get(stage, "-"), naive.stages.get(stage, "-")))
     rows.append(("notes", *both(lambda f: "; ".join(f.notes) or "-")))
     return rows
 
@@ -69,6 +72,20 @@ def pipeline_table(result: PipelineResult) -> Table:
     for row in pipeline_rows(result):
         table.add_row(*(cell.replace("**", "") for cell in row))
     return table
+
+
+def profile_tables(figures: RunFigures) -> list[Table]:
+    tables = []
+    for role, path in figures.profiles.items():
+        for self_time in (False, True):
+            kind = "self" if self_time else "inclusive"
+            table = Table(title=f"{role}: py-spy {kind} samples ({path})")
+            table.add_column("function (file:line)")
+            table.add_column("% samples", justify="right")
+            for name, share in top_functions(Path(path), self_time=self_time):
+                table.add_row(name[-110:], f"{share:.1f}")
+            tables.append(table)
+    return tables
 
 
 def alerts_table(figures: dict[str, Any]) -> Table:

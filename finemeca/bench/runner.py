@@ -22,8 +22,10 @@ from elasticsearch.helpers import scan
 from paho.mqtt.enums import CallbackAPIVersion
 
 from finemeca import naming
+from finemeca.bench import stages
 from finemeca.bench.figures import RunFigures, Usage, delivery_span, percentile, window_rates
 from finemeca.bench.procstats import ProcSampler, status_kib
+from finemeca.bench.profiling import Profiler
 from finemeca.bench.visibility import VisibilityProbe
 from finemeca.bench.workload import Workload
 from finemeca.config import MqttSettings
@@ -71,6 +73,8 @@ def run_workload(
     role_pids: dict[str, int],
     counters: Callable[[], dict[str, int]],
     status: Status,
+    metrics_ports: dict[str, int] | None = None,
+    profiler: Profiler | None = None,
 ) -> RunFigures:
     """Publish the workload at the plan's rate, wait until it is searchable, measure everything."""
     figures = RunFigures(plan.label, plan.rate)
@@ -83,6 +87,8 @@ def run_workload(
     probe.count_now()
     sampler.start()
     probe.start()
+    if profiler:
+        profiler.start(role_pids)
     expected = len(workload)
     started = time.time()
     with MqttPublisher(MqttSettings(topic_prefix=prefix), client_id=f"{prefix}-publisher") as publisher:
@@ -109,6 +115,10 @@ def run_workload(
         figures.usage[name] = Usage(sampler.cpu_percent(name), group.cpu_used, peak / 1024)
     for key, value in counters().items():
         setattr(figures, key, value)
+    for port in (metrics_ports or {}).values():
+        figures.stages |= stages.read(port)
+    if profiler:
+        figures.profiles = {name: str(path) for name, path in profiler.stop().items()}
     _fill_results(figures, plan, probe, es, index, workload, started)
     return figures
 

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from finemeca.bench import runner
 from finemeca.bench.figures import RunFigures
+from finemeca.bench.profiling import Profiler
 from finemeca.bench.workload import build
 from finemeca.es import make_client
 
@@ -28,6 +29,7 @@ class PipelineOptions:
     stall_timeout: float = 20
     windows: int = 3
     env: dict[str, str] = field(default_factory=dict)  # extra settings for our gateway/ingestor
+    profile: bool = False  # py-spy our gateway and ingestor while publishing
     log_dir: Path = Path("var/bench")
 
     @classmethod
@@ -107,10 +109,11 @@ def _run_ours(options: PipelineOptions, load: Any, es: Any, status: runner.Statu
     load.retarget(prefix)
     try:
         with runner.our_pipeline(options.sensor, prefix, options.log_dir / prefix, options.env) as pipeline:
-            pids = {
-                role: pipeline.get(role, options.sensor).popen.pid  # type: ignore[union-attr]
-                for role in ("gateway", "ingestor")
-            }
+            roles = {role: pipeline.get(role, options.sensor) for role in ("gateway", "ingestor")}
+            pids = {role: proc.popen.pid for role, proc in roles.items() if proc.popen}
+            profiler = None
+            if options.profile:
+                profiler = Profiler(options.log_dir / prefix / "profiles", options.duration)
             return runner.run_workload(
                 _plan(options, "ours", len(load)),
                 load,
@@ -119,6 +122,8 @@ def _run_ours(options: PipelineOptions, load: Any, es: Any, status: runner.Statu
                 pids,
                 runner.our_counters(pipeline, options.sensor),
                 status,
+                metrics_ports={role: proc.port for role, proc in roles.items()},
+                profiler=profiler,
             )
     finally:
         runner.cleanup(es, prefix)
