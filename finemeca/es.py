@@ -11,7 +11,8 @@ from elasticsearch import Elasticsearch
 from finemeca.config import ElasticsearchSettings
 
 
-def make_client(settings: ElasticsearchSettings | None = None) -> Elasticsearch:
+def make_client(settings: ElasticsearchSettings | None = None, **client_options: Any) -> Elasticsearch:
+    """Client from ES_* settings; `client_options` go to `Elasticsearch()` (e.g. `serializer=`)."""
     settings = settings or ElasticsearchSettings()
     auth = None
     if settings.username and settings.password:
@@ -25,6 +26,7 @@ def make_client(settings: ElasticsearchSettings | None = None) -> Elasticsearch:
         request_timeout=settings.request_timeout,
         retry_on_timeout=True,
         max_retries=3,
+        **client_options,
     )
 
 

@@ -11,12 +11,12 @@ import itertools
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import stomp
-from stomp.utils import Frame
+from stomp.utils import Frame, convert_frame, pack
 
 from finemeca.config import StompSettings
 from finemeca.logs import get_logger
@@ -207,6 +207,23 @@ class StompLink:
             all_headers["transaction"] = transaction
         self._require().send(destination, body, headers=all_headers)
 
+    def send_many(
+        self, messages: Iterable[tuple[str, bytes, dict[str, Any]]], transaction: str | None = None
+    ) -> None:
+        """Send persistent messages as frames written to the socket at once (one syscall, not one per
+        message). Frames are built by stomp.py's own encoder; only the header escaping is repeated here."""
+        conn = self._require()
+        frames = []
+        for destination, body, headers in messages:
+            all_headers = {"persistent": "true", **headers, "destination": destination}
+            if transaction:
+                all_headers["transaction"] = transaction
+            all_headers = {key: _escape(str(value)) for key, value in all_headers.items()}
+            all_headers["content-length"] = str(len(body))
+            frames.append(pack(convert_frame(Frame("SEND", all_headers, body))))
+        if frames:
+            conn.transport.send(b"".join(frames))
+
     def begin(self) -> str:
         tx = f"{self.client_name}-tx-{self.generation}-{next(self._ids)}"
         self._require().begin(transaction=tx)
@@ -257,6 +274,15 @@ class StompLink:
         self._require().ack(message_id)
         return True
 
+    def ack_many(self, message_ids: list[str], generation: int) -> bool:
+        """Acknowledge several messages in one socket write; False (nothing sent) if from an older connection."""
+        if generation != self.generation or not self.connected:
+            return False
+        frames = [pack(convert_frame(Frame("ACK", {"id": _escape(i)}))) for i in message_ids]
+        if frames:
+            self._require().transport.send(b"".join(frames))
+        return True
+
     def nack(self, message_id: str, generation: int) -> bool:
         if generation != self.generation or not self.connected:
             return False
@@ -272,6 +298,11 @@ class StompLink:
         if receipt_id and receipt_id in self._receipts:
             self._failed_receipts.add(receipt_id)
             self._receipts[receipt_id].set()
+
+
+def _escape(value: str) -> str:
+    """STOMP 1.2 header value escaping (as stomp.py's Protocol12 does before encoding a frame)."""
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace(":", "\\c").replace("\r", "\\r")
 
 
 def ack_id(frame: Frame) -> str:

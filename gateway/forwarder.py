@@ -132,30 +132,31 @@ class Forwarder:
         return True
 
     def _send_transaction(self, batch: list[MqttMessage]) -> tuple[int, int]:
+        frames: list[tuple[str, bytes, dict[str, str]]] = []
+        rejected = 0
+        for message in batch:
+            headers = {
+                "content-type": "application/json",
+                "sensor": self.sensor,
+                "mqtt-topic": message.topic,
+                "gateway-received-at": str(message.received_ms),
+            }
+            reason = rejection_reason(message.payload, self.settings.max_message_bytes)
+            if reason is None:
+                frames.append((self.destination, message.payload, headers))
+                continue
+            log.warning("gateway.dead_letter", sensor=self.sensor, topic=message.topic, reason=reason)
+            body = message.payload[: self.settings.max_message_bytes]  # keep the DLQ itself bounded
+            dlq_headers = dead_letter_headers(reason, "gateway", self.sensor, message.topic, headers)
+            if len(body) < len(message.payload):
+                dlq_headers["dlq_truncated_from"] = str(len(message.payload))
+            frames.append((self.dlq, body, dlq_headers))
+            rejected += 1
         tx = self.link.begin()
-        forwarded = rejected = 0
         try:
-            for message in batch:
-                headers = {
-                    "content-type": "application/json",
-                    "sensor": self.sensor,
-                    "mqtt-topic": message.topic,
-                    "gateway-received-at": str(message.received_ms),
-                }
-                reason = rejection_reason(message.payload, self.settings.max_message_bytes)
-                if reason is None:
-                    self.link.send(self.destination, message.payload, headers, transaction=tx)
-                    forwarded += 1
-                    continue
-                log.warning("gateway.dead_letter", sensor=self.sensor, topic=message.topic, reason=reason)
-                body = message.payload[: self.settings.max_message_bytes]  # keep the DLQ itself bounded
-                dlq_headers = dead_letter_headers(reason, "gateway", self.sensor, message.topic, headers)
-                if len(body) < len(message.payload):
-                    dlq_headers["dlq_truncated_from"] = str(len(message.payload))
-                self.link.send(self.dlq, body, dlq_headers, transaction=tx)
-                rejected += 1
+            self.link.send_many(frames, transaction=tx)  # one socket write for the whole batch
         except Exception:
             self.link.abort(tx)
             raise
         self.link.commit(tx, timeout=self.settings.commit_timeout_s)
-        return forwarded, rejected
+        return len(frames) - rejected, rejected

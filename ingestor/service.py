@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from types import FrameType
 
 from elasticsearch import Elasticsearch
+from elasticsearch.serializer import OrjsonSerializer
 from stomp.exception import StompException
 from stomp.utils import Frame
 
@@ -54,7 +55,7 @@ class Ingestor:
         self.link = StompLink(
             self.stomp_settings, client_name=f"ingestor-{sensor}", on_message=self._on_message
         )
-        self.es: Elasticsearch = make_client(self.es_settings)
+        self.es: Elasticsearch = make_client(self.es_settings, serializer=OrjsonSerializer())
         self.stop_requested = threading.Event()
         self.indexed = self.duplicates = self.dead_lettered = 0
         self.last_batch_at: float | None = None
@@ -220,10 +221,12 @@ class Ingestor:
         self.es_ok = False  # /healthz reports it while bulk.write keeps retrying; set back on success
 
     def _ack(self, done: list[Incoming]) -> int:
+        """ACK frames of one connection generation go out in one socket write; stale ones are skipped."""
         acked = 0
-        for incoming in done:
+        for generation in sorted({incoming.generation for incoming in done}):
+            ids = [incoming.ack_id for incoming in done if incoming.generation == generation]
             try:
-                acked += self.link.ack(incoming.ack_id, incoming.generation)
+                acked += len(ids) if self.link.ack_many(ids, generation) else 0
             except (StompException, StompUnavailableError, OSError):
                 break  # connection lost: the rest is redelivered
         return acked
