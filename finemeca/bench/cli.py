@@ -29,6 +29,7 @@ def _options(
     naive_messages: int | None,
     settings: list[str],
     profile: bool = False,
+    ingestors: int = 1,
 ) -> PipelineOptions:
     env = {}
     for item in settings:
@@ -43,7 +44,7 @@ def _options(
         "naive_messages": naive_messages,
     }
     overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
-    overrides |= {"sensor": sensor, "env": env, "profile": profile}
+    overrides |= {"sensor": sensor, "env": env, "profile": profile, "ingestors": ingestors}
     return PipelineOptions.quick(**overrides) if quick else PipelineOptions(**overrides)
 
 
@@ -68,6 +69,7 @@ NAIVE = typer.Option(None, help="messages for the naive baseline (default 10,000
 SET = typer.Option(
     [], "--set", help="KEY=VALUE setting for our gateway/ingestor, e.g. INGESTOR_BATCH_SIZE=4000"
 )
+INGESTORS = typer.Option(1, help="ingestor processes (competing consumers on the queue)")
 PROFILE = typer.Option(False, "--profile", help="py-spy the gateway and ingestor while publishing")
 OUTPUT = typer.Option(DEFAULT_OUTPUT, help="Markdown report to write")
 ALERT_DEVICES = typer.Option(10_000, help="devices in the alert cycle (quick: 200)")
@@ -83,10 +85,11 @@ def pipeline(
     naive_messages: int | None = NAIVE,
     settings: list[str] = SET,
     profile: bool = PROFILE,
+    ingestors: int = INGESTORS,
     output: Path = OUTPUT,
 ) -> None:
     """End-to-end throughput, latency, loss, duplicates, CPU and RSS: ours vs the naive baseline."""
-    options = _options(quick, sensor, devices, rate, duration, naive_messages, settings, profile)
+    options = _options(quick, sensor, devices, rate, duration, naive_messages, settings, profile, ingestors)
     result = run_pipeline(options, console)
     console.print(report.pipeline_table(result))
     for table in report.profile_tables(result.ours):
@@ -111,11 +114,13 @@ def run_all(
     duration: float | None = DURATION,
     naive_messages: int | None = NAIVE,
     settings: list[str] = SET,
+    ingestors: int = INGESTORS,
     alert_devices: int = ALERT_DEVICES,
     output: Path = OUTPUT,
 ) -> None:
     """Pipeline then alerts; one report."""
-    result = run_pipeline(_options(quick, sensor, devices, rate, duration, naive_messages, settings), console)
+    options = _options(quick, sensor, devices, rate, duration, naive_messages, settings, False, ingestors)
+    result = run_pipeline(options, console)
     console.print(report.pipeline_table(result))
     figures = run_alerts(200 if quick else alert_devices, console)
     console.print(report.alerts_table(figures))

@@ -138,7 +138,7 @@ def markdown(
 def _pipeline_section(result: PipelineResult) -> list[str]:
     o = result.options
     ratio = f"{result.ratio:.1f}x" if result.ratio else "n/a"
-    env = ", ".join(f"`{k}={v}`" for k, v in o.env.items()) or "defaults"
+    env = ", ".join([f"{o.ingestors} ingestor process(es)", *(f"`{k}={v}`" for k, v in o.env.items())])
     return [
         "## Pipeline: MQTT -> gateway -> ActiveMQ -> ingestor -> Elasticsearch",
         "",

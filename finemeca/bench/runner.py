@@ -190,11 +190,16 @@ def forget_mqtt_session(client_id: str) -> None:
 
 
 @contextmanager
-def our_pipeline(sensor: str, prefix: str, log_dir: Path, env: dict[str, str]) -> Iterator[LocalPipeline]:
+def our_pipeline(
+    sensor: str, prefix: str, log_dir: Path, env: dict[str, str], ingestors: int = 1
+) -> Iterator[LocalPipeline]:
     """The real gateway and ingestor processes (`finemeca gateway|ingestor run`)."""
     gateway_id = f"{prefix}-gateway"
     pipeline = LocalPipeline(
-        [sensor], log_dir, env={**namespace_env(prefix), "GATEWAY_CLIENT_ID": gateway_id, **env}
+        [sensor],
+        log_dir,
+        env={**namespace_env(prefix), "GATEWAY_CLIENT_ID": gateway_id, **env},
+        ingestors=ingestors,
     )
     try:
         pipeline.start()
@@ -204,15 +209,18 @@ def our_pipeline(sensor: str, prefix: str, log_dir: Path, env: dict[str, str]) -
         forget_mqtt_session(gateway_id)
 
 
-def our_counters(pipeline: LocalPipeline, sensor: str) -> Callable[[], dict[str, int]]:
+def our_counters(pipeline: LocalPipeline) -> Callable[[], dict[str, int]]:
+    """Forwarded / indexed / duplicates as each role reports them on /healthz (summed over replicas)."""
+
     def read() -> dict[str, int]:
-        gateway = pipeline.get("gateway", sensor).health() or {}
-        ingestor = pipeline.get("ingestor", sensor).health() or {}
-        return {
-            "forwarded": int(gateway.get("forwarded", 0)),  # type: ignore[call-overload]
-            "indexed": int(ingestor.get("indexed", 0)),  # type: ignore[call-overload]
-            "duplicates": int(ingestor.get("duplicates", 0)),  # type: ignore[call-overload]
-        }
+        totals = {"forwarded": 0, "indexed": 0, "duplicates": 0}
+        for proc in pipeline.processes:
+            health = proc.health() or {}
+            for key in totals:
+                value = health.get(key)
+                if isinstance(value, int):
+                    totals[key] += value
+        return totals
 
     return read
 

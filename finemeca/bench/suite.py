@@ -30,6 +30,7 @@ class PipelineOptions:
     windows: int = 3
     env: dict[str, str] = field(default_factory=dict)  # extra settings for our gateway/ingestor
     profile: bool = False  # py-spy our gateway and ingestor while publishing
+    ingestors: int = 1  # competing consumers on the queue
     log_dir: Path = Path("var/bench")
 
     @classmethod
@@ -108,9 +109,11 @@ def _run_ours(options: PipelineOptions, load: Any, es: Any, status: runner.Statu
     prefix = runner.new_namespace("ours")
     load.retarget(prefix)
     try:
-        with runner.our_pipeline(options.sensor, prefix, options.log_dir / prefix, options.env) as pipeline:
-            roles = {role: pipeline.get(role, options.sensor) for role in ("gateway", "ingestor")}
-            pids = {role: proc.popen.pid for role, proc in roles.items() if proc.popen}
+        with runner.our_pipeline(
+            options.sensor, prefix, options.log_dir / prefix, options.env, options.ingestors
+        ) as pipeline:
+            roles = {proc.name: proc for proc in pipeline.processes}
+            pids = {name: proc.popen.pid for name, proc in roles.items() if proc.popen}
             profiler = None
             if options.profile:
                 profiler = Profiler(options.log_dir / prefix / "profiles", options.duration)
@@ -120,7 +123,7 @@ def _run_ours(options: PipelineOptions, load: Any, es: Any, status: runner.Statu
                 prefix,
                 es,
                 pids,
-                runner.our_counters(pipeline, options.sensor),
+                runner.our_counters(pipeline),
                 status,
                 metrics_ports={role: proc.port for role, proc in roles.items()},
                 profiler=profiler,
