@@ -14,7 +14,7 @@
 | `STACK_ES_JAVA_OPTS` | `-Xms<heap> -Xmx<heap>` | full `ES_JAVA_OPTS` override |
 | `STACK_ES_MAVEN_URL` | Maven Central | repository root the zip and its `.sha1` come from |
 | `STACK_ES_USER` | `finemeca-es` | system user Elasticsearch runs as (it refuses root) |
-| `STACK_ACTIVEMQ_HEAP` | `512m` | ActiveMQ `-Xmx` |
+| `STACK_ACTIVEMQ_HEAP` | `1g` | ActiveMQ `-Xmx` (512m ran out of heap under the 10k msg/s benchmark) |
 | `STACK_ACTIVEMQ_MEMORY_LIMIT` / `_STORE_LIMIT` / `_TEMP_LIMIT` | `256 mb` / `8 gb` / `1 gb` | broker systemUsage |
 | `STACK_MOSQUITTO_MAX_INFLIGHT` | `1000` | Mosquitto `max_inflight_messages` |
 | `STACK_JAVA_HOME` | `$JAVA_HOME`, else the `java` on PATH | Java 17+ for ActiveMQ and Elasticsearch |
@@ -45,7 +45,7 @@ class StackSettings(BaseSettings):
 
     stomp_port: int = 61613
     openwire_port: int = 61616
-    activemq_heap: str = "512m"
+    activemq_heap: str = "1g"
     activemq_memory_limit: str = "256 mb"
     activemq_store_limit: str = "8 gb"
     activemq_temp_limit: str = "1 gb"
