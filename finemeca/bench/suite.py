@@ -25,7 +25,7 @@ class PipelineOptions:
     rate: float = 10_000
     duration: float = 60
     naive_messages: int = 10_000
-    drain_timeout: float = 120
+    drain_timeout: float = 300
     stall_timeout: float = 20
     windows: int = 3
     env: dict[str, str] = field(default_factory=dict)  # extra settings for our gateway/ingestor
