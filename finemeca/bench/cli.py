@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,20 @@ from rich.console import Console
 from finemeca.bench import report
 from finemeca.bench.machine import describe
 from finemeca.bench.suite import PipelineOptions, PipelineResult, run_alerts, run_pipeline
+from finemeca.config import ObservabilitySettings
 from finemeca.es import make_client
+from finemeca.logs import configure_logging
 
 app = typer.Typer(no_args_is_help=True)
 console = Console()
+
+
+@app.callback()
+def _quiet_logs() -> None:
+    """Benchmarks: the engines it runs in-process (alerts job) log warnings only, unless LOG_LEVEL says otherwise."""
+    settings = ObservabilitySettings(LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING"), LOG_FORMAT="console")
+    configure_logging(settings, role="bench")
+
 
 DEFAULT_OUTPUT = Path("docs/BENCHMARKS.md")
 

@@ -234,22 +234,22 @@ def naive_pipeline(sensor: str, prefix: str, log_dir: Path) -> Iterator[dict[str
     try:
         for role in ("indexer", "forwarder"):
             log = (log_dir / f"naive-{role}.log").open("w")
-            procs[role] = subprocess.Popen(
+            proc = procs[role] = subprocess.Popen(
                 [sys.executable, "-m", "finemeca.bench.naive", role, "--sensor", sensor],
                 env=env,
                 stdout=subprocess.PIPE,
                 stderr=log,
                 text=True,
             )
-            ready = procs[role].stdout.readline() if procs[role].stdout else ""
+            ready = proc.stdout.readline() if proc.stdout else ""  # EOF if it died
             if ready.strip() != "ready":
                 raise RuntimeError(f"naive {role} did not start; see {log_dir / f'naive-{role}.log'}")
         yield {f"naive {role}": proc.pid for role, proc in procs.items()}
     finally:
-        for proc in procs.values():
-            proc.terminate()
-        for proc in procs.values():
+        for running in procs.values():
+            running.terminate()
+        for running in procs.values():
             try:
-                proc.wait(15)
+                running.wait(15)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                running.kill()

@@ -31,13 +31,21 @@ class PipelineOptions:
     env: dict[str, str] = field(default_factory=dict)  # extra settings for our gateway/ingestor
     profile: bool = False  # py-spy our gateway and ingestor while publishing
     ingestors: int = 1  # competing consumers on the queue
+    steady_rate: float | None = 3000  # a second run of ours below capacity, for latency (None: skip)
+    steady_duration: float = 30
     log_dir: Path = Path("var/bench")
 
     @classmethod
     def quick(cls, **overrides: Any) -> PipelineOptions:
         """A smoke run of a few seconds (tests, CI)."""
         values: dict[str, Any] = dict(
-            devices=20, rate=500, duration=2, naive_messages=200, drain_timeout=30, stall_timeout=10
+            devices=20,
+            rate=500,
+            duration=2,
+            naive_messages=200,
+            drain_timeout=30,
+            stall_timeout=10,
+            steady_rate=None,
         )
         return cls(**(values | overrides))
 
@@ -47,6 +55,7 @@ class PipelineResult:
     options: PipelineOptions
     ours: RunFigures
     naive: RunFigures
+    steady: RunFigures | None = None  # ours again at a sustainable rate (latency below saturation)
 
     @property
     def ratio(self) -> float | None:
@@ -89,23 +98,37 @@ def run_pipeline(options: PipelineOptions, console: Console | None = None) -> Pi
         naive_load = build(options.sensor, options.naive_messages, options.devices, seed=11)
         ours = _run_ours(options, ours_load, es, status_for("ours"))
         naive = _run_naive(options, naive_load, es, status_for("naive"))
+        steady = None
+        if options.steady_rate:
+            label = f"ours @ {options.steady_rate:,.0f}/s"
+            count = int(options.steady_rate * options.steady_duration)
+            steady_load = build(options.sensor, count, options.devices, seed=13)
+            steady = _run_ours(options, steady_load, es, status_for(label), options.steady_rate, label)
     es.close()
-    return PipelineResult(options, ours, naive)
+    return PipelineResult(options, ours, naive, steady)
 
 
-def _plan(options: PipelineOptions, label: str, count: int) -> runner.RunPlan:
+def _plan(options: PipelineOptions, label: str, count: int, rate: float | None = None) -> runner.RunPlan:
+    rate = rate or options.rate
     return runner.RunPlan(
         label,
         options.sensor,
-        options.rate,
-        duration=count / options.rate + 1,
+        rate,
+        duration=count / rate + 1,
         drain_timeout=options.drain_timeout,
         stall_timeout=options.stall_timeout,
         windows=options.windows,
     )
 
 
-def _run_ours(options: PipelineOptions, load: Any, es: Any, status: runner.Status) -> RunFigures:
+def _run_ours(
+    options: PipelineOptions,
+    load: Any,
+    es: Any,
+    status: runner.Status,
+    rate: float | None = None,
+    label: str = "ours",
+) -> RunFigures:
     prefix = runner.new_namespace("ours")
     load.retarget(prefix)
     try:
@@ -118,7 +141,7 @@ def _run_ours(options: PipelineOptions, load: Any, es: Any, status: runner.Statu
             if options.profile:
                 profiler = Profiler(options.log_dir / prefix / "profiles", options.duration)
             return runner.run_workload(
-                _plan(options, "ours", len(load)),
+                _plan(options, label, len(load), rate),
                 load,
                 prefix,
                 es,
