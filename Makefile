@@ -20,10 +20,9 @@ install: $(VENV)/.installed
 run: install
 	$(CLI) demo
 
-## Command 2: the test suite against the real local stack (started here if not running).
-test: install
+## Command 2: static checks, then the test suite against the real local stack (started here if not running).
+test: install lint
 	$(CLI) stack up
-	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 stack-up: install
