@@ -7,20 +7,29 @@ import pwd
 import re
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 from finemeca.stack.service import ServiceError
+
+# `stack up` starts services in parallel; dpkg allows one apt-get at a time.
+_APT_LOCK = threading.Lock()
+# ...and another process (unattended upgrades on a fresh machine) may hold it: wait instead of failing.
+_APT_WAIT = ["-o", "DPkg::Lock::Timeout=600"]
 
 
 def ensure_debian_package(binary: str, package: str) -> None:
     """`apt-get install -y <package>` when `binary` is missing; `apt-get update` then retry on failure."""
     if shutil.which(binary) or Path(binary).exists():
         return
-    install = ["apt-get", "install", "-y", "--no-install-recommends", package]
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    if subprocess.run(install, env=env, check=False).returncode != 0:
-        subprocess.run(["apt-get", "update"], env=env, check=True)
-        subprocess.run(install, env=env, check=True)
+    with _APT_LOCK:
+        if shutil.which(binary) or Path(binary).exists():
+            return
+        install = ["apt-get", *_APT_WAIT, "install", "-y", "--no-install-recommends", package]
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        if subprocess.run(install, env=env, check=False).returncode != 0:
+            subprocess.run(["apt-get", *_APT_WAIT, "update"], env=env, check=True)
+            subprocess.run(install, env=env, check=True)
 
 
 def ensure_system_user(name: str) -> None:

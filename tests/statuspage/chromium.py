@@ -30,7 +30,11 @@ def locate_chromium() -> str:
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         pytest.fail(f"headless Chromium not found; {INSTALL_HINT}", pytrace=False)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "chromium"]):
+    wait = ["-o", "DPkg::Lock::Timeout=600"]  # another apt-get may be running (fresh machine)
+    for command in (
+        ["apt-get", *wait, "update", "-q"],
+        ["apt-get", *wait, "install", "-y", "-q", "chromium"],
+    ):
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, check=False)
         if done.returncode != 0:
             pytest.fail(f"`{' '.join(command)}` failed: {done.stderr[-2000:]}\n{INSTALL_HINT}", pytrace=False)
