@@ -78,6 +78,7 @@ class StompLink:
         self._failed_receipts: set[str] = set()
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
+        self._reconnecting = threading.Lock()
         self._connected = threading.Event()
 
     # -- connection -------------------------------------------------------------------------------------
@@ -94,7 +95,9 @@ class StompLink:
         delay, started = 0.5, time.monotonic()
         while True:
             try:
-                self._connect_once()
+                with self._reconnecting:  # several threads may notice the drop: one reconnects
+                    if not self.connected:
+                        self._connect_once()
                 return
             except Exception as exc:
                 elapsed = time.monotonic() - started

@@ -57,6 +57,8 @@ class Ingestor:
         )
         self.es: Elasticsearch = make_client(self.es_settings, serializer=OrjsonSerializer())
         self.stop_requested = threading.Event()
+        self._failure: StompUnavailableError | InterruptedError | None = None
+        self._counts_lock = threading.Lock()
         self.indexed = self.duplicates = self.dead_lettered = 0
         self.last_batch_at: float | None = None
         self.es_ok = False
@@ -116,13 +118,18 @@ class Ingestor:
             queue=self.queue,
             prefetch=self.settings.effective_prefetch,
         )
+        workers = [
+            threading.Thread(target=self._work, name=f"ingestor-worker-{i}", daemon=True)
+            for i in range(self.settings.workers)
+        ]
+        for worker in workers:
+            worker.start()
         try:
-            while not self.stop_requested.is_set():
-                if not self.link.connected:
-                    self.link.ensure_connected(stop=self.stop_requested)
-                batch = self._next_batch()
-                if batch:
-                    self.process(batch)
+            for worker in workers:  # short joins: the main thread keeps handling SIGTERM
+                while worker.is_alive():
+                    worker.join(0.5)
+            if self._failure is not None:
+                raise self._failure
             self._drain()
         except (StompUnavailableError, InterruptedError) as exc:
             log.warning(
@@ -140,6 +147,19 @@ class Ingestor:
                 duplicates=self.duplicates,
                 dead_lettered=self.dead_lettered,
             )
+
+    def _work(self) -> None:
+        """One worker: take a batch, index it, ack it. Several run at once so bulk requests overlap."""
+        try:
+            while not self.stop_requested.is_set():
+                if not self.link.connected:
+                    self.link.ensure_connected(stop=self.stop_requested)
+                batch = self._next_batch()
+                if batch:
+                    self.process(batch)
+        except (StompUnavailableError, InterruptedError) as exc:
+            self._failure = exc
+            self.stop_requested.set()
 
     def _drain(self) -> None:
         """On stop: take no new messages, finish what the broker already handed us."""
@@ -202,9 +222,10 @@ class Ingestor:
                 log.error("ingestor.after_index_failed", sensor=self.sensor, error=str(exc))
         done = [p.incoming for p in outcome.created + outcome.duplicates] + [r.incoming for r in rejected]
         acked = self._ack(done)
-        self.indexed += len(outcome.created)
-        self.duplicates += len(outcome.duplicates)
-        self.dead_lettered += len(rejected)
+        with self._counts_lock:
+            self.indexed += len(outcome.created)
+            self.duplicates += len(outcome.duplicates)
+            self.dead_lettered += len(rejected)
         metrics.INDEXED.labels(self.sensor).inc(len(outcome.created))
         metrics.DUPLICATES.labels(self.sensor).inc(len(outcome.duplicates))
         self._observe_lag(outcome.created)

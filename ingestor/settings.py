@@ -11,9 +11,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class IngestorSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="INGESTOR_", extra="ignore")
 
-    batch_size: int = Field(2000, ge=1, description="documents per _bulk request")
+    batch_size: int = Field(1000, ge=1, description="documents per _bulk request")
     batch_timeout_ms: int = Field(200, ge=1, description="close a partial batch after this long")
-    prefetch: int | None = Field(None, description="ActiveMQ prefetch; default 2 x batch_size")
+    workers: int = Field(
+        2, ge=1, le=16, description="batches in flight at once (a bulk request overlaps the next batch)"
+    )
+    prefetch: int | None = Field(None, description="ActiveMQ prefetch; default (workers + 1) x batch_size")
     max_retry_backoff_s: float = Field(30.0, gt=0, description="cap of the retry backoff for 429/5xx")
     index_replicas: int = Field(0, ge=0, description="replicas of the daily indices (0 on one node)")
     index_shards: int = Field(1, ge=1)
@@ -28,4 +31,4 @@ class IngestorSettings(BaseSettings):
 
     @property
     def effective_prefetch(self) -> int:
-        return self.prefetch or 2 * self.batch_size
+        return self.prefetch or (self.workers + 1) * self.batch_size
