@@ -9,6 +9,7 @@ import time
 from stomp.exception import StompException
 
 from finemeca import naming
+from finemeca.batching import take_batch
 from finemeca.deadletter import dead_letter_headers
 from finemeca.logs import get_logger
 from finemeca.stomp_link import StompLink, StompUnavailableError
@@ -63,22 +64,9 @@ class Forwarder:
             self._forward_until_committed(batch)
 
     def _next_batch(self) -> list[MqttMessage]:
-        batch: list[MqttMessage] = []
-        try:
-            batch.append(self.source.messages.get(timeout=0.2))
-        except queue.Empty:
-            return batch
-        deadline = time.monotonic() + self.settings.batch_timeout_ms / 1000
-        while len(batch) < self.settings.batch_size:
-            remaining = deadline - time.monotonic()
-            try:
-                batch.append(
-                    self.source.messages.get(timeout=max(remaining, 0))
-                    if remaining > 0
-                    else self.source.messages.get_nowait()
-                )
-            except queue.Empty:
-                break
+        batch = take_batch(
+            self.source.messages, self.settings.batch_size, self.settings.batch_timeout_ms / 1000
+        )
         metrics.RECEIVED.labels(self.sensor).inc(len(batch))
         metrics.INFLIGHT.labels(self.sensor).set(self.source.messages.qsize() + len(batch))
         return batch

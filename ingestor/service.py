@@ -20,6 +20,7 @@ from stomp.exception import StompException
 from stomp.utils import Frame
 
 from finemeca import naming
+from finemeca.batching import take_batch
 from finemeca.config import ElasticsearchSettings, ObservabilitySettings, StompSettings
 from finemeca.deadletter import dead_letter_headers
 from finemeca.es import make_client, wait_until_healthy
@@ -175,19 +176,7 @@ class Ingestor:
         self.inbox.put(Incoming(ack_id(frame), generation, body, dict(frame.headers)))
 
     def _next_batch(self, wait: float = 0.2) -> list[Incoming]:
-        batch: list[Incoming] = []
-        try:
-            batch.append(self.inbox.get(timeout=wait))
-        except queue.Empty:
-            return batch
-        deadline = time.monotonic() + self.settings.batch_timeout_ms / 1000
-        while len(batch) < self.settings.batch_size:
-            remaining = deadline - time.monotonic()
-            try:
-                batch.append(self.inbox.get(timeout=remaining) if remaining > 0 else self.inbox.get_nowait())
-            except queue.Empty:
-                break
-        return batch
+        return take_batch(self.inbox, self.settings.batch_size, self.settings.batch_timeout_ms / 1000, wait)
 
     def process(self, batch: list[Incoming]) -> None:
         metrics.RECEIVED.labels(self.sensor).inc(len(batch))
