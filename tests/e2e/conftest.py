@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,18 +9,14 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
+from finemeca.config import ElasticsearchSettings
+from finemeca.es import make_client
 from finemeca.pipeline import LocalPipeline
-
-SERVICES = {"Mosquitto": 1883, "ActiveMQ STOMP": 61613, "Elasticsearch": 9200}
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _local_stack_answers() -> None:
-    for name, port in SERVICES.items():
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=3).close()
-        except OSError as exc:
-            pytest.fail(f"{name} is not answering on 127.0.0.1:{port} ({exc}); run `finemeca stack up`")
+def _stack_answers(stack: object) -> None:
+    """Every e2e test needs the whole local stack: the root `stack` fixture fails loudly if a part is down."""
 
 
 @pytest.fixture
@@ -31,8 +26,10 @@ def prefix() -> str:
 
 
 @pytest.fixture
-def es_client() -> Iterator[Elasticsearch]:
-    client = Elasticsearch("http://127.0.0.1:9200", request_timeout=60)
+def es_client(es_settings: ElasticsearchSettings) -> Iterator[Elasticsearch]:
+    """A fresh client per test: the failure tests stop Elasticsearch, and a shared client would carry
+    the dead-node backoff into the next test."""
+    client = make_client(es_settings.model_copy(update={"request_timeout": 60.0}))
     yield client
     client.close()
 

@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import paho.mqtt.client as mqtt
 from elasticsearch import Elasticsearch
-from paho.mqtt.enums import CallbackAPIVersion
 
 from finemeca import naming
 from finemeca.config import MqttSettings
@@ -21,31 +19,23 @@ from finemeca.pipeline import RoleProcess
 from sensors.publisher import MqttPublisher, PublishStats
 
 
-def publish(prefix: str, sensor: str, payloads: Iterable[dict[str, Any] | bytes], qos: int = 1) -> int:
+def publish(prefix: str, sensor: str, payloads: Iterable[dict[str, Any] | bytes]) -> int:
     """Publish each payload on its device topic with QoS 1 and wait for every PUBACK."""
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    client.max_inflight_messages_set(1000)
-    client.max_queued_messages_set(0)
-    client.connect("127.0.0.1", 1883)
-    client.loop_start()
-    infos = []
+    publisher = MqttPublisher(MqttSettings(topic_prefix=prefix))
+    publisher.connect()
     try:
         for payload in payloads:
             if isinstance(payload, dict):
-                topic = naming.mqtt_device_topic(
-                    sensor, payload.get("idGateway", 0), payload.get("idDevice", 0), prefix
-                )
+                ids = (payload.get("idGateway", 0), payload.get("idDevice", 0))
                 body = json.dumps(payload).encode()
             else:
-                topic, body = naming.mqtt_device_topic(sensor, 0, 0, prefix), payload
-            infos.append(client.publish(topic, body, qos=qos))
-        for info in infos:
-            info.wait_for_publish(timeout=60)
-            assert info.is_published(), "Mosquitto did not acknowledge a QoS 1 publish"
+                ids, body = (0, 0), payload
+            publisher.publish(naming.mqtt_device_topic(sensor, *ids, prefix), body)
+        assert publisher.wait_for_acks(60), "Mosquitto did not acknowledge every QoS 1 publish"
+        assert publisher.stats.failed == 0, publisher.stats.errors
     finally:
-        client.loop_stop()
-        client.disconnect()
-    return len(infos)
+        publisher.close()
+    return publisher.stats.sent
 
 
 def count(es: Elasticsearch, index: str) -> int:
