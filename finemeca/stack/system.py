@@ -67,6 +67,11 @@ def find_java_home(configured: Path | None, minimum: int = 17) -> Path:
     for home in candidates:
         if java_major(home) >= minimum:
             return home
+    if os.geteuid() == 0 and shutil.which("apt-get"):  # a bare machine: Debian's JRE 17 is enough
+        debian_jdk = Path("/usr/lib/jvm/java-17-openjdk-amd64")
+        ensure_debian_package(str(debian_jdk / "bin" / "java"), "openjdk-17-jre-headless")
+        if java_major(debian_jdk) >= minimum:
+            return debian_jdk
     raise ServiceError(f"no Java {minimum}+ found (tried {', '.join(map(str, candidates))}); set JAVA_HOME")
 
 
