@@ -8,10 +8,10 @@ PYTEST_ARGS ?=
 
 .PHONY: run test install stack-up stack-down lint bench clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml tools/pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev]' -e ./tools
 	touch $@
 
 install: $(VENV)/.installed
@@ -34,7 +34,8 @@ stack-down: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy finemeca sensors gateway ingestor alerts kibana statuspage
+	$(VENV)/bin/mypy finemeca sensors gateway ingestor alerts kibana statuspage tools
+	$(VENV)/bin/lint-imports --no-cache   # the layer contract of pyproject.toml [tool.importlinter]
 
 bench: install
 	$(CLI) stack up

@@ -11,7 +11,7 @@ import typer
 
 from alerts.durations import format_duration, parse_duration
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True, help="Alert job: rules over Elasticsearch, events to ActiveMQ.")
 
 
 def _parse_time(value: str) -> datetime:

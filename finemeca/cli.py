@@ -1,29 +1,19 @@
-"""`finemeca` command line: one entry point, one sub-command group per engine."""
+"""`finemeca` command line: one entry point; each engine and tool contributes its own sub-command group.
+
+The groups are found through the `finemeca.commands` entry points declared in `pyproject.toml`, so the
+core never imports an engine. A group whose package is not installed (the production image ships no
+`tools/`) is left out of the command.
+"""
 
 from __future__ import annotations
 
-import importlib
+from importlib.metadata import EntryPoint, entry_points
 
 import typer
 
-# (command name, module exposing `app`, help): each engine owns its own CLI.
-SUBCOMMANDS: list[tuple[str, str, str]] = [
-    (
-        "stack",
-        "finemeca.stack.cli",
-        "Local stack: Mosquitto, ActiveMQ, Elasticsearch, SMTP as plain processes.",
-    ),
-    ("gateway", "gateway.cli", "MQTT -> ActiveMQ forwarder for one sensor."),
-    ("ingestor", "ingestor.cli", "ActiveMQ -> Elasticsearch indexer for one sensor; dead-letter tools."),
-    ("indices", "ingestor.indices_cli", "Index templates and retention."),
-    ("simulate", "sensors.cli", "Simulated sensors publishing to MQTT."),
-    ("alerts", "alerts.cli", "Alert job: rules over Elasticsearch, events to ActiveMQ."),
-    ("mailer", "alerts.mailer.cli", "Mailer: alert events from ActiveMQ to SMTP."),
-    ("kibana", "kibana.cli", "Kibana saved objects: validate and import."),
-    ("status-page", "statuspage.cli", "Live air-line status web page."),
-    ("demo", "finemeca.demo", "Run the whole pipeline locally with simulated sensors."),
-    ("bench", "finemeca.bench.cli", "Benchmarks; writes docs/BENCHMARKS.md."),
-]
+from finemeca.secrets_check import PlaceholderSecretError, enforce_secrets_policy
+
+COMMANDS_GROUP = "finemeca.commands"
 
 app = typer.Typer(
     name="finemeca",
@@ -32,15 +22,29 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-for _name, _module, _help in SUBCOMMANDS:
-    app.add_typer(importlib.import_module(_module).app, name=_name, help=_help)
+
+def _load(entry: EntryPoint) -> typer.Typer | None:
+    try:
+        loaded = entry.load()
+    except ModuleNotFoundError as exc:
+        top_package = entry.value.split(".", 1)[0]
+        if exc.name is not None and exc.name.split(".", 1)[0] == top_package:
+            return None  # that package is not installed here (e.g. the tools in the production image)
+        raise
+    if not isinstance(loaded, typer.Typer):
+        raise TypeError(f"entry point {entry.name} = {entry.value} is not a typer.Typer")
+    return loaded
+
+
+for _entry in sorted(entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
+    _sub_app = _load(_entry)
+    if _sub_app is not None:
+        app.add_typer(_sub_app, name=_entry.name)
 
 
 @app.callback()
 def _refuse_placeholder_secrets() -> None:
     """In production (FINEMECA_REQUIRE_SECRETS=1) no role starts with an empty or placeholder secret."""
-    from finemeca.secrets_check import PlaceholderSecretError, enforce_secrets_policy
-
     try:
         enforce_secrets_policy()
     except PlaceholderSecretError as exc:

@@ -5,6 +5,7 @@ Kept in one place so that gateway, ingestor, alerts, dashboards and the compose 
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 DEFAULT_PREFIX = "finemeca"
@@ -59,3 +60,20 @@ def daily_index(sensor: str, timestamp: datetime, prefix: str = DEFAULT_PREFIX) 
 
 def template_name(sensor: str, prefix: str = DEFAULT_PREFIX) -> str:
     return f"{prefix}-{sensor}-data"
+
+
+# Kibana saved objects: ids are uuid5 of a readable name, so re-importing overwrites instead of duplicating,
+# and an alert mail can link to a sensor's dashboard without importing the dashboards code.
+KIBANA_ID_NAMESPACE = uuid.UUID("6f1d3c52-4a7e-4f8e-9c1a-3b5e7d2f0a11")  # fixed: ids must never change
+
+
+def kibana_object_id(kind: str, name: str) -> str:
+    return str(uuid.uuid5(KIBANA_ID_NAMESPACE, f"{kind}:{name}"))
+
+
+def sensor_dashboard_title(sensor: str) -> str:
+    return f"Finemeca: {sensor}"
+
+
+def sensor_dashboard_id(sensor: str) -> str:
+    return kibana_object_id("dashboard", sensor_dashboard_title(sensor))

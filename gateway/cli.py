@@ -7,7 +7,7 @@ import typer
 from finemeca.logs import configure_logging
 from sensors.registry import available_sensors
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True, help="MQTT -> ActiveMQ forwarder for one sensor.")
 
 
 @app.command()

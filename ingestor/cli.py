@@ -11,7 +11,9 @@ from rich.table import Table
 from finemeca.logs import configure_logging
 from sensors.registry import available_sensors
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer(
+    no_args_is_help=True, help="ActiveMQ -> Elasticsearch indexer for one sensor; dead-letter tools."
+)
 dlq_app = typer.Typer(no_args_is_help=True, help="List, inspect and re-drive dead-lettered messages.")
 app.add_typer(dlq_app, name="dlq")
 console = Console()

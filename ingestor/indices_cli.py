@@ -9,7 +9,7 @@ from finemeca.config import ElasticsearchSettings
 from finemeca.es import make_client, wait_until_healthy
 from sensors.registry import available_sensors, get_sensor
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True, help="Index templates and retention.")
 console = Console()
 
 

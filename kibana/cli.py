@@ -11,7 +11,7 @@ from kibana.build import render_ndjson
 from kibana.importer import KibanaError, KibanaSettings, import_saved_objects, make_client, wait_until_ready
 from kibana.validate import SAVED_OBJECTS, field_source_description, parse_ndjson, validate_file
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True, help="Kibana saved objects: validate and import.")
 
 FILE_OPTION = typer.Option(SAVED_OBJECTS, "--file", "-f", help="Saved-object NDJSON.")
 

@@ -8,11 +8,11 @@ re-importing overwrites the same objects instead of duplicating them.
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-NAMESPACE = uuid.UUID("6f1d3c52-4a7e-4f8e-9c1a-3b5e7d2f0a11")  # fixed: ids must never change
+from finemeca import naming
+
 CORE_MIGRATION_VERSION = "8.8.0"
 TYPE_MIGRATION_VERSION = {"index-pattern": "8.0.0", "lens": "8.9.0", "dashboard": "8.7.0"}
 RECORDS = "___records___"  # Lens' pseudo-field for count()
@@ -21,8 +21,7 @@ SavedObject = dict[str, Any]
 Column = dict[str, Any]
 
 
-def object_id(kind: str, name: str) -> str:
-    return str(uuid.uuid5(NAMESPACE, f"{kind}:{name}"))
+object_id = naming.kibana_object_id
 
 
 def saved_object(

@@ -9,7 +9,7 @@ from finemeca.logs import configure_logging
 from statuspage.app import create_app
 from statuspage.settings import StatusPageSettings
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True, help="Live air-line status web page.")
 
 
 @app.command()

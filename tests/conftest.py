@@ -19,9 +19,9 @@ from pydantic import SecretStr
 
 from finemeca.config import ElasticsearchSettings, MqttSettings, SmtpSettings, StompSettings
 from finemeca.es import make_client
-from finemeca.stack import probes
-from finemeca.stack.containers import docker_available
-from finemeca.stack.mailbox import default_mail_dir
+from tools.stack import probes
+from tools.stack.containers import docker_available
+from tools.stack.mailbox import default_mail_dir
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def _local_stack() -> Stack:
 
 def _container_stack() -> Iterator[Stack]:  # pragma: no cover - needs a Docker engine
     """Containers for the session; their addresses are exported so engine subprocesses find them too."""
-    from finemeca.stack.containers import exported_env, running_containers
+    from tools.stack.containers import exported_env, running_containers
 
     with running_containers() as endpoints, pytest.MonkeyPatch.context() as env:
         for name, value in exported_env(endpoints).items():
@@ -120,7 +120,7 @@ def unique_name(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def mailbox(stack: Stack) -> Path:
-    """Folder of the `.eml` files the local SMTP sink stores; read it with `finemeca.stack.mailbox`."""
+    """Folder of the `.eml` files the local SMTP sink stores; read it with `tools.stack.mailbox`."""
     if stack.mail_dir is None:
         pytest.fail("mailbox fixture needs the local SMTP sink (not available with testcontainers)")
     return stack.mail_dir

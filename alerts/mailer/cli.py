@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True, help="Mailer: alert events from ActiveMQ to SMTP.")
 
 
 @app.command()

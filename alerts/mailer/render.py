@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from alerts.durations import format_duration
 from alerts.events import AlertEvent
 from alerts.mailer.settings import MailerSettings
+from finemeca import naming
 
 TEMPLATES = Path(__file__).parent / "templates"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
@@ -44,12 +45,7 @@ def message_id(event: AlertEvent, domain: str) -> str:
 
 def dashboard_link(event: AlertEvent, base_url: str) -> str:
     """Kibana dashboard of the sensor, filtered on the device, from the episode start."""
-    try:
-        from kibana.lens import object_id
-
-        path = f"/app/dashboards#/view/{object_id('dashboard', f'Finemeca: {event.sensor}')}"
-    except ImportError:
-        path = "/app/dashboards#/list"
+    path = f"/app/dashboards#/view/{naming.sensor_dashboard_id(event.sensor)}"
     since = event.episode_start.isoformat().replace("+00:00", "Z")
     query = quote(f'device_key : "{event.device_key}"', safe="")
     return f"{base_url.rstrip('/')}{path}?_g=(time:(from:'{since}',to:now))&_a=(query:(language:kuery,query:'{query}'))"

@@ -14,12 +14,10 @@ from sensors.devicev01 import PLUGIN
 BRUSSELS = ZoneInfo("Europe/Brussels")
 HERE = Path(__file__).parent
 MESSAGE_237 = json.loads((HERE / "sample.json").read_text())
-# Real field messages (project notes, figures 4 and 5), verbatim.
-FIELD_STREAM = [
-    '{"Customer": "finemeca", "idGateway": 170, "idDevice": 100, "Device": "testBroker", "Time": "2022-04-17 23:52:11", "msgCount": 232, "Length": 94, "RSSI": -47, "SNR": 10, "Mod": "weath", "Pres-U": "hPa", "Temp": 14.51, "Temp-U": "C", "Hum": "NULL", "Hum-U": "NULL"}',
-    '{"Customer": "finemeca", "idGateway": 170, "idDevice": 100, "Device": "testBroker", "Time": "2022-04-17 23:52:41", "msgCount": 233, "Length": 94, "RSSI": -47, "SNR": 10, "Mod": "weath", "Pres-U": "hPa", "Temp": 14.51, "Temp-U": "C", "Hum": "NULL", "Hum-U": "NULL"}',
-]
-FIELD_PAYLOAD = '{"Customer": "finemeca", "idGateway": 170, "idDevice": 100, "Device": "testBroker", "Time": "2022-04-09 15:05:06", "msgCount": 202, "Length": 94, "RSSI": -47, "SNR": 10, "Mod": "weath", "Pres": 1015, "Temp": 14.51, "Hum": null}'
+# Real field messages (project notes, figures 4 and 5), verbatim, in testdata/.
+TESTDATA = HERE / "testdata"
+FIELD_STREAM = (TESTDATA / "devicev01-mqtt-stream.jsonl").read_text().splitlines()
+FIELD_PAYLOAD = (TESTDATA / "devicev01-mqtt-payload.json").read_text()
 
 
 def test_message_237_keeps_the_temperature_and_gets_the_right_utc_time():

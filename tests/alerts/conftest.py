@@ -21,8 +21,8 @@ from alerts.mailer.settings import MailerSettings
 from alerts.publisher import StompPublisher
 from alerts.settings import AlertSettings
 from finemeca.config import SmtpSettings, StompSettings
-from finemeca.stack import mailbox as mail_reader
 from sensors.registry import get_sensor
+from tools.stack import mailbox as mail_reader
 
 
 @pytest.fixture

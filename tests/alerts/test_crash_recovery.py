@@ -17,9 +17,9 @@ from alerts.events import AlertEvent, event_id
 from alerts.job import AlertJob
 from alerts.mailer.sent_store import SentStore
 from alerts.publisher import StompPublisher
-from finemeca.stack import mailbox as mail_reader
 from tests.alerts.conftest import air_doc, env_for, index_docs, kinds, mails_for, wait_until, write_rule
 from tests.alerts.test_leak_flow import leak_rule
+from tools.stack import mailbox as mail_reader
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 3, 5, 7, 0, tzinfo=UTC)

@@ -1,6 +1,6 @@
 """Pure statistics of the benchmark."""
 
-from finemeca.bench.figures import RunFigures, count_at, delivery_span, percentile, window_rates
+from tools.bench.figures import RunFigures, count_at, delivery_span, percentile, window_rates
 
 COUNTS = [(0.0, 0), (1.0, 0), (2.0, 100), (3.0, 300), (4.0, 400), (5.0, 400)]
 

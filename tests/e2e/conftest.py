@@ -11,7 +11,7 @@ from elasticsearch import Elasticsearch
 
 from finemeca.config import ElasticsearchSettings
 from finemeca.es import make_client
-from finemeca.pipeline import LocalPipeline
+from tools.pipeline import LocalPipeline
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -83,8 +83,8 @@ def secure_stack() -> Iterator[dict[str, str]]:
     Yields the client environment: the instance's `secure.env` plus the non-default ports. Stopped by its
     own `down` at the end of the session; the shared stack on the default ports is never touched.
     """
-    from finemeca.stack import down, secure, up
-    from finemeca.stack.settings import REPO_ROOT, StackSettings
+    from tools.stack import down, secure, up
+    from tools.stack.settings import REPO_ROOT, StackSettings
 
     settings = StackSettings(
         dir=REPO_ROOT / "var" / "e2e-secure-stack",

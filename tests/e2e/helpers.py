@@ -15,8 +15,8 @@ from elasticsearch import Elasticsearch
 
 from finemeca import naming
 from finemeca.config import MqttSettings
-from finemeca.pipeline import RoleProcess
-from sensors.publisher import MqttPublisher, PublishStats
+from tools.pipeline import RoleProcess
+from tools.simulate.publisher import MqttPublisher, PublishStats
 
 
 def publish(prefix: str, sensor: str, payloads: Iterable[dict[str, Any] | bytes]) -> int:
@@ -86,8 +86,8 @@ class Stream:
 
 def simulated_stream(prefix: str, sensor: str, count: int, devices: int = 20, seed: int = 7) -> Stream:
     """`count` messages of `sensor`'s simulator on `prefix` topics; ids from the plugin's `document_id`."""
-    from sensors.publisher import encode
     from sensors.registry import get_sensor
+    from tools.simulate.publisher import encode
 
     plugin = get_sensor(sensor)
     start = datetime(2024, 3, 1, tzinfo=UTC)  # fixed: the same ids every run

@@ -13,8 +13,6 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from finemeca import naming
-from finemeca.pipeline import LocalPipeline, RoleProcess
-from finemeca.stack import start_service, stop_service
 from tests.e2e.helpers import (
     BackgroundPublisher,
     assert_exactly_once,
@@ -22,6 +20,8 @@ from tests.e2e.helpers import (
     simulated_stream,
     wait_for_health,
 )
+from tools.pipeline import LocalPipeline, RoleProcess
+from tools.stack import start_service, stop_service
 
 pytestmark = [
     pytest.mark.e2e,

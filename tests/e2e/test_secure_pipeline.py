@@ -16,8 +16,8 @@ from stomp.exception import ConnectFailedException
 from finemeca import naming
 from finemeca.config import ElasticsearchSettings, MqttSettings
 from finemeca.es import make_client
-from sensors.publisher import MqttPublisher, PublishError
 from tests.e2e.helpers import BackgroundPublisher, assert_exactly_once, simulated_stream
+from tools.simulate.publisher import MqttPublisher, PublishError
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SENSOR = "devicev01"

@@ -21,13 +21,13 @@ import pytest
 import stomp
 from paho.mqtt.enums import CallbackAPIVersion
 
-from finemeca.stack import mailbox as mail_reader
-from finemeca.stack import manager
-from finemeca.stack.config_files import render
-from finemeca.stack.download import fetch_verified
-from finemeca.stack.elasticsearch import unpack
-from finemeca.stack.service import ServiceError
-from finemeca.stack.settings import REPO_ROOT, StackSettings
+from tools.stack import mailbox as mail_reader
+from tools.stack import manager
+from tools.stack.config_files import render
+from tools.stack.download import fetch_verified
+from tools.stack.elasticsearch import unpack
+from tools.stack.service import ServiceError
+from tools.stack.settings import REPO_ROOT, StackSettings
 
 pytestmark = pytest.mark.integration
 

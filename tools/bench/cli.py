@@ -1,0 +1,138 @@
+"""`finemeca bench pipeline|alerts|all`: measure, print a table, write docs/BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from finemeca.config import ObservabilitySettings
+from finemeca.es import make_client
+from finemeca.logs import configure_logging
+from tools.bench import report
+from tools.bench.machine import describe
+from tools.bench.suite import PipelineOptions, PipelineResult, run_alerts, run_pipeline
+
+app = typer.Typer(no_args_is_help=True, help="Benchmarks; writes docs/BENCHMARKS.md.")
+console = Console()
+
+
+@app.callback()
+def _quiet_logs() -> None:
+    """Benchmarks: the engines it runs in-process (alerts job) log warnings only, unless LOG_LEVEL says otherwise."""
+    settings = ObservabilitySettings(LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING"), LOG_FORMAT="console")
+    configure_logging(settings, role="bench")
+
+
+DEFAULT_OUTPUT = Path("docs/BENCHMARKS.md")
+
+
+def _options(
+    quick: bool,
+    sensor: str,
+    devices: int | None,
+    rate: float | None,
+    duration: float | None,
+    naive_messages: int | None,
+    settings: list[str],
+    profile: bool = False,
+    ingestors: int = 1,
+) -> PipelineOptions:
+    env = {}
+    for item in settings:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"--set expects KEY=VALUE, got {item!r}")
+        env[key] = value
+    given = {
+        "devices": devices,
+        "rate": rate,
+        "duration": duration,
+        "naive_messages": naive_messages,
+    }
+    overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    overrides |= {"sensor": sensor, "env": env, "profile": profile, "ingestors": ingestors}
+    return PipelineOptions.quick(**overrides) if quick else PipelineOptions(**overrides)
+
+
+def _write(output: Path, pipeline: PipelineResult | None, alerts: dict[str, Any] | None) -> None:
+    es = make_client()
+    machine = describe(es)
+    es.close()
+    command = "finemeca bench " + " ".join(
+        sys.argv[sys.argv.index("bench") + 1 :] if "bench" in sys.argv else []
+    )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(report.markdown(command.strip(), machine, pipeline, alerts))
+    console.print(f"written: {output}")
+
+
+QUICK = typer.Option(False, "--quick", help="a smoke run of a few seconds (tests, CI)")
+SENSOR = typer.Option("air", help="sensor kind to simulate")
+DEVICES = typer.Option(None, help="simulated devices (default 1,000; quick 20)")
+RATE = typer.Option(None, help="target publish rate, msg/s (default 10,000; quick 500)")
+DURATION = typer.Option(None, help="publishing time, s (default 60; quick 2)")
+NAIVE = typer.Option(None, help="messages for the naive baseline (default 10,000; quick 200)")
+SET = typer.Option(
+    [], "--set", help="KEY=VALUE setting for our gateway/ingestor, e.g. INGESTOR_BATCH_SIZE=4000"
+)
+INGESTORS = typer.Option(1, help="ingestor processes (competing consumers on the queue)")
+PROFILE = typer.Option(False, "--profile", help="py-spy the gateway and ingestor while publishing")
+OUTPUT = typer.Option(DEFAULT_OUTPUT, help="Markdown report to write")
+ALERT_DEVICES = typer.Option(10_000, help="devices in the alert cycle (quick: 200)")
+
+
+@app.command()
+def pipeline(
+    quick: bool = QUICK,
+    sensor: str = SENSOR,
+    devices: int | None = DEVICES,
+    rate: float | None = RATE,
+    duration: float | None = DURATION,
+    naive_messages: int | None = NAIVE,
+    settings: list[str] = SET,
+    profile: bool = PROFILE,
+    ingestors: int = INGESTORS,
+    output: Path = OUTPUT,
+) -> None:
+    """End-to-end throughput, latency, loss, duplicates, CPU and RSS: ours vs the naive baseline."""
+    options = _options(quick, sensor, devices, rate, duration, naive_messages, settings, profile, ingestors)
+    result = run_pipeline(options, console)
+    console.print(report.pipeline_table(result))
+    for table in report.profile_tables(result.ours):
+        console.print(table)
+    _write(output, result, None)
+
+
+@app.command()
+def alerts(quick: bool = QUICK, alert_devices: int = ALERT_DEVICES, output: Path = OUTPUT) -> None:
+    """One alert cycle (air-leak rule) over N devices."""
+    figures = run_alerts(200 if quick else alert_devices, console)
+    console.print(report.alerts_table(figures))
+    _write(output, None, figures)
+
+
+@app.command(name="all")
+def run_all(
+    quick: bool = QUICK,
+    sensor: str = SENSOR,
+    devices: int | None = DEVICES,
+    rate: float | None = RATE,
+    duration: float | None = DURATION,
+    naive_messages: int | None = NAIVE,
+    settings: list[str] = SET,
+    ingestors: int = INGESTORS,
+    alert_devices: int = ALERT_DEVICES,
+    output: Path = OUTPUT,
+) -> None:
+    """Pipeline then alerts; one report."""
+    options = _options(quick, sensor, devices, rate, duration, naive_messages, settings, False, ingestors)
+    result = run_pipeline(options, console)
+    console.print(report.pipeline_table(result))
+    figures = run_alerts(200 if quick else alert_devices, console)
+    console.print(report.alerts_table(figures))
+    _write(output, result, figures)

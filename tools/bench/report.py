@@ -1,0 +1,185 @@
+"""Turns benchmark results into a rich table (terminal) and docs/BENCHMARKS.md."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from tools.bench.figures import RunFigures
+from tools.bench.profiling import top_functions
+from tools.bench.suite import PipelineResult
+
+FINDINGS = Path(__file__).with_name("findings.md")  # hand-written profiling notes, embedded as is
+
+
+def _num(value: float | None, digits: int = 0, unit: str = "") -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:,.{digits}f}{unit}"
+
+
+def columns(result: PipelineResult) -> list[RunFigures]:
+    """Runs shown side by side: ours at the target rate, ours below capacity (if run), the naive baseline."""
+    return [result.ours, *([result.steady] if result.steady else []), result.naive]
+
+
+def column_titles(result: PipelineResult) -> list[str]:
+    titles = {
+        id(result.ours): f"ours @ {result.options.rate:,.0f}/s target",
+        id(result.naive): "naive baseline",
+    }
+    return [titles.get(id(run), run.label) for run in columns(result)]
+
+
+def pipeline_rows(result: PipelineResult) -> list[list[str]]:
+    runs = columns(result)
+
+    def row(label: str, get: Any) -> list[str]:
+        return [label, *(get(run) for run in runs)]
+
+    rows = [
+        row("messages published (PUBACKed)", lambda f: _num(f.published)),
+        row("publish rate achieved, msg/s", lambda f: _num(f.publish_rate)),
+        row("**end-to-end throughput**, docs searchable/s", lambda f: _num(f.throughput)),
+        row(
+            f"indexing rate, median of {result.options.windows} windows, docs/s",
+            lambda f: _num(f.median_window_rate),
+        ),
+        row("indexing rate per window, docs/s", lambda f: " / ".join(_num(r) for r in f.window_rates)),
+        row("first publish -> last searchable, s", lambda f: _num(f.end_to_end_seconds, 1)),
+        row("**lost** (expected ids missing)", lambda f: f"{f.missing:,} ({f.loss_percent:.2f} %)"),
+        row("forwarded MQTT -> queue", lambda f: _num(f.forwarded)),
+        row("duplicates (redelivered, already indexed)", lambda f: _num(f.duplicates)),
+        row("latency publish -> searchable p50, s", lambda f: _num(f.latency_p50, 2)),
+        row("**latency publish -> searchable p99**, s", lambda f: _num(f.latency_p99, 2)),
+        row("latency publish -> searchable max, s", lambda f: _num(f.latency_max, 2)),
+        row("latency publish -> ingestor (ingested_at) p50 / p99, s", _ingest_latency),
+        row("latency samples", lambda f: _num(f.latency_samples)),
+    ]
+    for name in sorted({name for run in runs for name in run.usage}):
+        rows.append(row(f"{name}: CPU % of a core / peak RSS MiB", lambda f, n=name: _usage(f, n)))
+    for stage in sorted({stage for run in runs for stage in run.stages}):
+        rows.append(row(stage, lambda f, s=stage: f.stages.get(s, "-")))
+    rows.append(row("notes", lambda f: "; ".join(f.notes) or "-"))
+    return rows
+
+
+def _ingest_latency(f: RunFigures) -> str:
+    return f"{_num(f.ingest_latency_p50, 2)} / {_num(f.ingest_latency_p99, 2)}"
+
+
+def _usage(figures: RunFigures, name: str) -> str:
+    usage = figures.usage.get(name)
+    return f"{usage.cpu_percent:.0f} % / {usage.peak_rss_mib:.0f}" if usage else "-"
+
+
+def pipeline_table(result: PipelineResult) -> Table:
+    ratio = f"{result.ratio:.1f}x" if result.ratio else "n/a"
+    table = Table(title=f"pipeline benchmark ({result.options.sensor}), ours / naive = {ratio}")
+    table.add_column("figure")
+    for title in column_titles(result):
+        table.add_column(title, justify="right")
+    for row in pipeline_rows(result):
+        table.add_row(*(cell.replace("**", "") for cell in row))
+    return table
+
+
+def profile_tables(figures: RunFigures) -> list[Table]:
+    tables = []
+    for role, path in figures.profiles.items():
+        for self_time in (False, True):
+            kind = "self" if self_time else "inclusive"
+            table = Table(title=f"{role}: py-spy {kind} samples ({path})")
+            table.add_column("function (file:line)")
+            table.add_column("% samples", justify="right")
+            for name, share in top_functions(Path(path), self_time=self_time):
+                table.add_row(name[-110:], f"{share:.1f}")
+            tables.append(table)
+    return tables
+
+
+def alerts_table(figures: dict[str, Any]) -> Table:
+    table = Table(title="alert cycle benchmark")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for key, value in figures.items():
+        table.add_row(key, str(value))
+    return table
+
+
+def markdown(
+    command: str,
+    machine: dict[str, str],
+    pipeline: PipelineResult | None,
+    alerts: dict[str, Any] | None,
+) -> str:
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Written by `{command}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Re-run it to refresh every figure;",
+        "the section *What limits throughput* is hand-written from profiling (`tools/bench/findings.md`).",
+        "",
+        "## Machine",
+        "",
+        "| | |",
+        "|---|---|",
+        *(f"| {key} | {value} |" for key, value in machine.items()),
+        "",
+        "Everything co-located on this machine: Mosquitto, ActiveMQ, Elasticsearch (1 GB heap), the gateway,",
+        "the ingestor and the benchmark's own publisher and probes all share the same cores.",
+        "",
+    ]
+    if pipeline:
+        lines += _pipeline_section(pipeline)
+    if alerts:
+        lines += [
+            "## Alerts: one cycle (`tools.bench.alerts_cycle.run`)",
+            "",
+            "| figure | value |",
+            "|---|---|",
+            *(f"| {key} | {value} |" for key, value in alerts.items()),
+            "",
+        ]
+    if FINDINGS.exists():
+        lines += [FINDINGS.read_text().strip(), ""]
+    return "\n".join(lines)
+
+
+def _pipeline_section(result: PipelineResult) -> list[str]:
+    o = result.options
+    ratio = f"{result.ratio:.1f}x" if result.ratio else "n/a"
+    env = ", ".join([f"{o.ingestors} ingestor process(es)", *(f"`{k}={v}`" for k, v in o.env.items())])
+    return [
+        "## Pipeline: MQTT -> gateway -> ActiveMQ -> ingestor -> Elasticsearch",
+        "",
+        f"Workload: `{o.sensor}` sensor, {o.devices:,} simulated devices, target {o.rate:,.0f} msg/s for "
+        f"{o.duration:.0f} s ({int(o.rate * o.duration):,} messages, pre-encoded, QoS 1). The naive baseline "
+        f"(`tools/bench/naive.py`: auto-ack MQTT, one STOMP SEND per message, one index request per "
+        f"document) gets {o.naive_messages:,} messages at the same target rate in the same run. "
+        + (
+            f"Ours runs a second time at {o.steady_rate:,.0f} msg/s for {o.steady_duration:.0f} s, below its "
+            "capacity, because latency measured while a backlog grows only measures the backlog. "
+            if o.steady_rate
+            else ""
+        )
+        + f"Our settings: {env}.",
+        "",
+        "How it is measured: throughput = documents searchable / (first publish -> last document searchable);",
+        f"indexing rate = documents becoming searchable per second in {o.windows} equal windows of the",
+        "delivery span (first to last document becoming searchable), median quoted;",
+        "latency = publish of a sampled message (1 in N, ~2,000 samples) -> first `_search` by id that finds",
+        "it (polled every 100 ms, so it includes the 1 s refresh interval); loss = expected deterministic ids",
+        "absent from the index at the end (all ids scanned); duplicates = documents the ingestor found",
+        "already indexed (409 on create), ids being deterministic the index itself cannot hold duplicates;",
+        "CPU = average over the run in % of one core (from /proc), peak RSS = VmHWM for our processes.",
+        "",
+        f"**ours / naive throughput: {ratio}**",
+        "",
+        "| figure | " + " | ".join(column_titles(result)) + " |",
+        "|---|" + "---:|" * len(columns(result)),
+        *("| " + " | ".join(row) + " |" for row in pipeline_rows(result)),
+        "",
+    ]

@@ -1,0 +1,162 @@
+"""`finemeca demo`: the whole pipeline on this machine, with simulated sensors.
+
+Starts the local stack, one gateway and one ingestor per sensor, the alert job, the mailer and the
+live status page as real processes, then publishes simulated sensor data in real time (one air
+line leaks for a few minutes, then recovers) and shows what arrives where until Ctrl-C or --duration.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import typer
+from elasticsearch import Elasticsearch
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from finemeca import naming
+from finemeca.config import ElasticsearchSettings, MqttSettings
+from finemeca.es import make_client
+from sensors.registry import available_sensors, get_sensor
+from tools.pipeline import LocalPipeline
+
+app = typer.Typer(help="Run the whole pipeline locally with simulated sensors.")
+console = Console()
+
+
+def _count(es: Elasticsearch, index: str) -> int:
+    try:
+        return int(es.count(index=index, ignore_unavailable=True, allow_no_indices=True)["count"])
+    except Exception:
+        return 0
+
+
+def _mails() -> int:
+    from tools.stack import mailbox
+
+    return len(mailbox.message_files())
+
+
+def _dashboard(es: Elasticsearch, sensors: list[str], published: int, started: float, prefix: str) -> Table:
+    table = Table(
+        title=f"finemeca demo — {time.monotonic() - started:,.0f} s, {published:,} messages published"
+    )
+    for column in ("where", "what", "count"):
+        table.add_column(column)
+    for sensor in sensors:
+        table.add_row(
+            "Elasticsearch",
+            f"{naming.data_index_alias(sensor, prefix)} documents",
+            f"{_count(es, naming.data_index_alias(sensor, prefix)):,}",
+        )
+    table.add_row(
+        "Elasticsearch",
+        f"{prefix}-centrale-daily (daily consumption)",
+        f"{_count(es, f'{prefix}-centrale-daily'):,}",
+    )
+    table.add_row("Elasticsearch", f"{prefix}-deadletters", f"{_count(es, f'{prefix}-deadletters'):,}")
+    table.add_row(
+        "Elasticsearch",
+        f"{prefix}-alerts-history (alert events)",
+        f"{_count(es, f'{prefix}-alerts-history'):,}",
+    )
+    table.add_row("SMTP", "mails received (finemeca stack mail list)", f"{_mails():,}")
+    return table
+
+
+@app.callback(invoke_without_command=True)
+def demo(
+    devices: int = typer.Option(10, min=1, help="simulated devices per sensor"),
+    period: float = typer.Option(5.0, min=0.5, help="seconds between two messages of one device"),
+    duration: float = typer.Option(0, min=0, help="stop after this many seconds (0 = until Ctrl-C)"),
+    leak_after: float = typer.Option(30, help="seconds before air line 10-100 starts leaking"),
+    leak_for: float = typer.Option(180, help="seconds the leak lasts before the line recovers"),
+    status_port: int = typer.Option(8080, help="port of the live status page"),
+    skip_stack: bool = typer.Option(False, "--skip-stack", help="the stack is already running elsewhere"),
+) -> None:
+    """Run the whole pipeline locally with simulated sensors (no Docker needed)."""
+    sensors = list(available_sensors())
+    if not skip_stack:
+        from tools.stack.cli import up
+
+        console.rule("1. local stack: Mosquitto, ActiveMQ, Elasticsearch, SMTP")
+        up(None)
+    prefix = ElasticsearchSettings().index_prefix
+    log_dir = Path("var/demo/logs").resolve()
+    pipeline = LocalPipeline(sensors, log_dir, env={"ALERTS_INTERVAL": "10s"})
+    pipeline.add("alerts", ["alerts", "run", "--interval", "10s"])
+    pipeline.add(
+        "mailer", ["mailer", "run"], env={"MAILER_DEFAULT_RECIPIENTS": "maintenance@finemeca.example"}
+    )
+    page = pipeline.add(
+        "status-page", ["status-page", "run", "--port", str(status_port), "--host", "127.0.0.1"]
+    )
+    page.port = status_port  # it serves /healthz on its own port
+    console.rule("2. gateway + ingestor per sensor, alert job, mailer, status page")
+    pipeline.start(timeout=180)
+    for proc in pipeline.processes:
+        console.print(f"  {proc.name:<22} pid {proc.popen.pid if proc.popen else '?':<8} log {proc.log_path}")
+    console.print(f"  live status page: [bold]http://127.0.0.1:{status_port}/[/bold]")
+
+    console.rule("3. simulated sensors -> MQTT (QoS 1), in real time")
+    from sensors.simulation import Episode
+    from tools.simulate.publisher import MqttPublisher, encode, interleave
+
+    mqtt = MqttSettings()
+    now = datetime.now(UTC)
+    leak = Episode(
+        "10-100", now + timedelta(seconds=leak_after), now + timedelta(seconds=leak_after + leak_for)
+    )
+    console.print(
+        f"  {devices} devices per sensor, one message every {period:g} s each; "
+        f"air line 10-100 leaks from +{leak_after:g} s for {leak_for:g} s"
+    )
+    streams = []
+    for name in sensors:
+        options: dict[str, object] = {"period_s": period}
+        if name == "air":
+            options["leaks"] = [leak]
+        streams.append(encode(name, get_sensor(name).simulate(devices, 0, now, **options), mqtt.topic_prefix))
+    publisher = MqttPublisher(mqtt)
+    publisher.connect()
+    stop = threading.Event()
+    rate = len(sensors) * devices / period
+    worker = threading.Thread(
+        target=publisher.publish_all,
+        args=(interleave(*streams),),
+        kwargs={"rate": rate, "duration": duration or None, "should_stop": stop.is_set},
+        daemon=True,
+    )
+    started = time.monotonic()
+    worker.start()
+    es = make_client()
+    try:
+        with Live(console=console, refresh_per_second=1) as live:
+            while worker.is_alive():
+                live.update(_dashboard(es, sensors, publisher.stats.sent, started, prefix))
+                worker.join(2.0)
+                if dead := [p.name for p in pipeline.processes if not p.alive()]:
+                    raise RuntimeError(f"process(es) died: {', '.join(dead)}; see logs in {log_dir}")
+            publisher.wait_for_acks(30)
+            time.sleep(5)  # let the last messages reach Elasticsearch
+            live.update(_dashboard(es, sensors, publisher.stats.sent, started, prefix))
+    except KeyboardInterrupt:
+        console.print("stopping…")
+    finally:
+        stop.set()
+        worker.join(5)
+        publisher.close()
+        pipeline.stop()
+    console.rule("where to look")
+    console.print(
+        f"  documents:   curl 'http://127.0.0.1:9200/{prefix}-air-data/_search?size=3&sort=@timestamp:desc'\n"
+        "  dead letters: finemeca ingestor dlq list --sensor devicev01\n"
+        "  mails:       finemeca stack mail list   (then: finemeca stack mail show 1)\n"
+        f"  logs:        {log_dir}\n"
+        "  dashboards:  kibana/saved_objects.ndjson (finemeca kibana import --url http://<kibana>:5601)\n"
+        "  stop stack:  finemeca stack down"
+    )

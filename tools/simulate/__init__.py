@@ -1,0 +1,1 @@
+"""Simulated sensors publishing over MQTT (the plugins' simulators, driven at a rate)."""

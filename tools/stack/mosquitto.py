@@ -1,0 +1,68 @@
+"""Mosquitto 2.0 (Debian package) with our own config: persistence, deep per-client queues."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from tools.stack import probes, secure, system
+from tools.stack.config_files import render
+from tools.stack.service import Service
+
+RUN_AS = "mosquitto"  # Debian's user; mosquitto drops root privileges to it
+
+
+class Mosquitto(Service):
+    name = "mosquitto"
+    marker = "mosquitto"
+
+    @property
+    def port(self) -> int:
+        return self.settings.mqtt_port
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://{self.settings.host}:{self.port}"
+
+    @property
+    def conf_file(self) -> Path:
+        return self.dir / "mosquitto.conf"
+
+    def install(self) -> None:
+        system.ensure_debian_package("mosquitto", "mosquitto")
+        data = self.dir / "data"
+        data.mkdir(parents=True, exist_ok=True)
+        system.chown_tree(data, RUN_AS)
+        render(
+            "mosquitto.conf.j2",
+            self.conf_file,
+            host=self.settings.host,
+            port=self.port,
+            run_as=RUN_AS,
+            data_dir=data,
+            max_inflight=self.settings.mosquitto_max_inflight,
+            password_file=self._write_password_file() if self.settings.secure else None,
+        )
+
+    def _write_password_file(self) -> Path:
+        creds = secure.credentials(self.settings)
+        target = self.dir / "passwords"
+        target.unlink(missing_ok=True)
+        subprocess.run(
+            ["mosquitto_passwd", "-c", "-b", str(target), creds.username, creds.password],
+            check=True,
+            capture_output=True,
+        )
+        target.chmod(0o600)
+        system.chown_tree(target, RUN_AS, force=True)
+        return target
+
+    def command(self) -> tuple[list[str], dict[str, str] | None]:
+        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        return [binary, "-c", str(self.conf_file)], None
+
+    def probe(self, timeout: float = 2.0) -> bool:
+        creds = secure.credentials(self.settings) if self.secure else None
+        auth = (creds.username, creds.password) if creds else None
+        return probes.mqtt_ready(self.settings.host, self.port, timeout, auth=auth)
