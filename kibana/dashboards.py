@@ -6,6 +6,7 @@ mappings, so a renamed field fails the build instead of showing an empty panel i
 
 from __future__ import annotations
 
+from finemeca import naming
 from kibana.lens import (
     Layer,
     Panel,
@@ -23,13 +24,13 @@ from kibana.lens import (
 )
 
 SENSORS = ("air", "centrale", "devicev01")  # a new sensor: add it here, then `finemeca kibana build`
-CENTRALE_DAILY = "finemeca-centrale-daily"
-ALERTS_HISTORY = "finemeca-alerts-history"
-DEADLETTERS = "finemeca-deadletters"
+CENTRALE_DAILY = naming.extra_index("centrale-daily")
+ALERTS_HISTORY = naming.alerts_history_index()
+DEADLETTERS = naming.deadletter_index()
 
 
 def sensor_view(sensor: str) -> str:
-    return f"finemeca-{sensor}-data*"
+    return f"{naming.data_index_alias(sensor)}*"
 
 
 def data_views() -> list[SavedObject]:
