@@ -58,6 +58,11 @@ def daily_index(sensor: str, timestamp: datetime, prefix: str = DEFAULT_PREFIX) 
     return f"{prefix}-{sensor}-data-{timestamp:%Y.%m.%d}"
 
 
+def extra_index(name: str, prefix: str = DEFAULT_PREFIX) -> str:
+    """An index a sensor plugin declares in `extra_indices()` (e.g. `centrale-daily`)."""
+    return f"{prefix}-{name}"
+
+
 def template_name(sensor: str, prefix: str = DEFAULT_PREFIX) -> str:
     return f"{prefix}-{sensor}-data"
 

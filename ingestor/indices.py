@@ -54,7 +54,7 @@ def ensure_sensor_template(
         meta={"managed_by": "finemeca ingestor", "sensor": plugin.name},
     )
     for name, mappings in plugin.extra_indices().items():
-        ensure_index(es, f"{prefix}-{name}", mappings, replicas)
+        ensure_index(es, naming.extra_index(name, prefix), mappings, replicas)
 
 
 def ensure_index(es: Elasticsearch, name: str, mappings: dict[str, Any], replicas: int = 0) -> None:

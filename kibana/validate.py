@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from finemeca import naming
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
 SAVED_OBJECTS = PACKAGE_DIR / "saved_objects.ndjson"
@@ -143,7 +145,7 @@ def _sensor_extra_index(title: str) -> dict[str, Any] | None:
 
     for sensor in available_sensors():
         for name, mappings in get_sensor(sensor).extra_indices().items():
-            if title == f"finemeca-{name}":
+            if title == naming.extra_index(name):
                 return mappings
     return None
 

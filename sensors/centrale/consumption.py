@@ -13,15 +13,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple, TypedDict
 from zoneinfo import ZoneInfo
 
-from finemeca.naming import DEFAULT_PREFIX, daily_index, data_index_alias
-from sensors.fields import iso_utc, sensor_timezone
+from sensors.base import DerivedStore, Document
+from sensors.fields import iso_utc
 
-SENSOR = "centrale"
 INDEX_FIELD = "energy_index_kwh"
-
-
-def daily_index_name(prefix: str = DEFAULT_PREFIX) -> str:
-    return f"{prefix}-{SENSOR}-daily"
+DAILY = "centrale-daily"  # the extra index (key of CentraleSensor.extra_indices)
 
 
 class Reading(NamedTuple):
@@ -116,32 +112,23 @@ def aggregation_query(device_keys: list[str], day: date) -> dict[str, Any]:
 
 
 def daily_docs(
-    es: Any,
-    device_days: Iterable[tuple[str, date]],
-    *,
-    tz: ZoneInfo | None = None,
-    index_prefix: str = DEFAULT_PREFIX,
-) -> list[dict[str, Any]]:
-    """Recompute the daily docs of (device_key, day) pairs from Elasticsearch; bulk actions for
-    `<prefix>-centrale-daily` with `_id` `<device_key>-<day>` (index op: recomputing overwrites).
-
-    The data must be searchable: refresh the data indices first (see `CentraleSensor.after_index`).
-    """
-    tz = tz or sensor_timezone()
+    store: DerivedStore, device_days: Iterable[tuple[str, date]], tz: ZoneInfo
+) -> dict[str, Document]:
+    """Recompute the daily docs of (device_key, day) pairs from the stored readings; `{_id: doc}` with
+    `_id` `<device_key>-<day>` (written with overwrite: recomputing replaces)."""
     by_day: dict[date, set[str]] = {}
     for key, day in device_days:
         by_day.setdefault(day, set()).add(key)
-    actions: list[dict[str, Any]] = []
+    docs: dict[str, Document] = {}
     for day, keys in sorted(by_day.items()):
-        body = aggregation_query(sorted(keys), day)
-        response = es.search(index=data_index_alias(SENSOR, index_prefix), ignore_unavailable=True, **body)
+        response = store.search(aggregation_query(sorted(keys), day))
         for bucket in response["aggregations"]["devices"]["buckets"] if "aggregations" in response else []:
             readings = int(bucket["readings"]["value"])
             if readings == 0:  # only messages without an index that day
                 continue
             hits = bucket["latest"]["hits"]["hits"]
             identity = hits[0]["_source"] if hits else {}
-            source = {
+            docs[f"{bucket['key']}-{day.isoformat()}"] = {
                 "@timestamp": iso_utc(day_start_utc(day, tz)),
                 "day": day.isoformat(),
                 "timezone": str(tz),
@@ -153,31 +140,9 @@ def daily_docs(
                 },
                 **summary(bucket["min_index"]["value"], bucket["max_index"]["value"], readings),
             }
-            actions.append(
-                {
-                    "_op_type": "index",
-                    "_index": daily_index_name(index_prefix),
-                    "_id": f"{bucket['key']}-{day.isoformat()}",
-                    "_source": source,
-                }
-            )
-    return actions
+    return docs
 
 
 def touched_device_days(documents: Iterable[dict[str, Any]]) -> set[tuple[str, date]]:
     """(device_key, local day) pairs of the indexed documents that carry an energy index."""
     return {(doc["device_key"], local_day(doc)) for doc in documents if doc.get(INDEX_FIELD) is not None}
-
-
-def touched_data_indices(documents: Iterable[dict[str, Any]], prefix: str = DEFAULT_PREFIX) -> set[str]:
-    """Daily data indices (UTC day of `@timestamp`) the documents were written to."""
-    names = set()
-    for doc in documents:
-        stamp = doc["@timestamp"]
-        moment = (
-            stamp
-            if isinstance(stamp, datetime)
-            else datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
-        )
-        names.add(daily_index(SENSOR, moment.astimezone(UTC), prefix))
-    return names

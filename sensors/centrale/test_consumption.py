@@ -1,4 +1,4 @@
-"""Daily consumption: order- and redelivery-independent, per local day; recomputed from Elasticsearch."""
+"""Daily consumption, pure logic (the Elasticsearch path: tests/integration/test_centrale_daily.py)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,10 @@ import random
 from datetime import date
 from zoneinfo import ZoneInfo
 
-import pytest
-from elasticsearch import helpers
-
-from finemeca.naming import daily_index, data_index_alias
 from sensors.centrale import PLUGIN
 from sensors.centrale.consumption import (
     Reading,
     daily_consumption,
-    daily_index_name,
     day_start_utc,
     touched_device_days,
 )
@@ -74,49 +69,3 @@ def _message(local_time: str, count: int, index_kwh: float) -> dict[str, object]
         "Power": 12.0,
         "Power-U": "kW",
     }
-
-
-@pytest.mark.integration
-def test_after_index_recomputes_daily_docs_from_elasticsearch(es, unique_name):
-    prefix = unique_name
-    alias = data_index_alias("centrale", prefix)
-    messages = [
-        _message("2022-04-19 00:10:00", 1, 1000.0),  # 18th in UTC, 19th locally
-        _message("2022-04-19 12:00:00", 2, 1040.5),
-        _message("2022-04-19 23:50:00", 3, 1100.0),
-        _message("2022-04-20 00:20:00", 4, 1101.0),  # next local day
-    ]
-    docs = [PLUGIN.to_document(PLUGIN.parse(m), BRUSSELS) for m in messages]
-    ids = [PLUGIN.document_id(PLUGIN.parse(m)) for m in messages]
-    timestamps = [PLUGIN.timestamp(PLUGIN.parse(m), BRUSSELS) for m in messages]
-    for name in {daily_index("centrale", ts, prefix) for ts in timestamps}:
-        es.indices.create(index=name, mappings=PLUGIN.index_mappings(), aliases={alias: {}})
-    es.indices.create(index=daily_index_name(prefix), mappings=PLUGIN.extra_indices()["centrale-daily"])
-    try:
-        # Out of order, with a redelivery: indexed in two batches, the second one repeating a message.
-        batches = [[3, 0], [1, 3, 2]]
-        for batch in batches:
-            actions = [
-                {"_op_type": "index", "_index": daily_index("centrale", timestamps[i], prefix), "_id": ids[i],
-                 "_source": docs[i]}
-                for i in batch
-            ]  # fmt: skip
-            helpers.bulk(es, actions)
-            PLUGIN.after_index(es, [docs[i] for i in batch], prefix)
-        es.indices.refresh(index=daily_index_name(prefix))
-        daily = {
-            hit["_id"]: hit["_source"] for hit in es.search(index=daily_index_name(prefix))["hits"]["hits"]
-        }
-        assert set(daily) == {"30-100-2022-04-19", "30-100-2022-04-20"}
-        day19 = daily["30-100-2022-04-19"]
-        assert (day19["first_index_kwh"], day19["last_index_kwh"], day19["consumption_kwh"]) == (
-            1000.0,
-            1100.0,
-            100.0,
-        )
-        assert day19["readings"] == 3
-        assert day19["@timestamp"] == "2022-04-18T22:00:00Z"
-        assert day19["device_name"] == "centrale-1"
-        assert daily["30-100-2022-04-20"]["consumption_kwh"] == 0.0
-    finally:
-        es.indices.delete(index=f"{prefix}-centrale-*", ignore_unavailable=True)
