@@ -30,6 +30,7 @@ from finemeca.metrics import serve_health_and_metrics
 from finemeca.retry import RetryPolicy, retrying
 from finemeca.stomp_link import StompLink, StompUnavailableError, ack_id
 from ingestor import bulk, metrics
+from ingestor.derived import run_after_index
 from ingestor.indices import DEADLETTER_MAPPINGS, ensure_sensor_template
 from ingestor.prepare import Incoming, Rejected, prepare
 from ingestor.settings import IngestorSettings
@@ -209,7 +210,8 @@ class Ingestor:
             self._dead_letter(rejected)
         if outcome.created:
             try:
-                self.plugin.after_index(self.es, [p.document for p in outcome.created], self.prefix)
+                written = [(p.index, p.document) for p in outcome.created]
+                run_after_index(self.es, self.plugin, written, self.prefix, self.settings.zone)
             except Exception as exc:  # derived data: recomputed by the next batch, never blocks ingestion
                 log.error("ingestor.after_index_failed", sensor=self.sensor, error=str(exc))
         done = [p.incoming for p in outcome.created + outcome.duplicates] + [r.incoming for r in rejected]

@@ -1,8 +1,12 @@
 """The sensor plugin contract.
 
-Everything sensor-specific lives in `sensors/<name>/`; the gateway, ingestor and alerts
-engines only talk to a `SensorPlugin`. A new sensor = one new folder exposing `PLUGIN`
-(see `sensors/registry.py`) + one compose block.
+Everything sensor-specific lives in `sensors/<name>/`; the gateway, ingestor, alerts and kibana
+engines only talk to a `SensorPlugin`. A new sensor = one new folder exposing `PLUGIN` + one line in
+`sensors/registry.py` + one compose block (recipe: sensors/README.md).
+
+Plugins use the standard library and pydantic only: they never hold an Elasticsearch client nor
+spell an index name. Derived data (e.g. centrale daily consumption) goes through a `DerivedStore`
+that the ingestor implements.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -40,6 +44,23 @@ class SimulatedMessage:
     id_gateway: int
     id_device: int
     payload: dict[str, Any]
+
+
+class DerivedStore(Protocol):
+    """The Elasticsearch I/O an engine performs for a plugin's `after_index` hook.
+
+    Index names are the engine's business: the plugin searches "its data" and writes into one of its
+    own `extra_indices()` by the key it declared there.
+    """
+
+    def search(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Search body (query, aggs, size, sort, ...) run over every daily index of the sensor's data;
+        the batch just indexed is searchable. Returns the raw response (`hits`, `aggregations`)."""
+        ...
+
+    def write(self, extra_index: str, documents: dict[str, Document]) -> None:
+        """Index (create or overwrite) `{_id: document}` into the plugin's extra index `extra_index`."""
+        ...
 
 
 class SensorPlugin(ABC):
@@ -85,12 +106,20 @@ class SensorPlugin(ABC):
         return path if path.exists() else None
 
     def extra_indices(self) -> dict[str, dict[str, Any]]:
-        """Other indices the sensor writes (name without prefix -> mappings), created by the ingestor."""
+        """Other indices the sensor writes (key -> mappings); the ingestor names and creates them."""
         return {}
 
-    def after_index(self, es: Any, documents: list[Document], index_prefix: str) -> None:
-        """Hook run after a batch was indexed (e.g. centrale daily consumption); must be idempotent."""
+    def after_index(self, store: DerivedStore, documents: list[Document], tz: ZoneInfo) -> None:
+        """Hook run after a batch was indexed (e.g. centrale daily consumption); must be idempotent.
+
+        `documents` are the ones newly created; `tz` is the devices' zone the engine configured.
+        """
         return None
+
+    def dashboard_file(self) -> Path | None:
+        """Kibana dashboard of the sensor, as data (`dashboard.yml`, schema in kibana/spec.py), if any."""
+        path = self.folder / "dashboard.yml"
+        return path if path.exists() else None
 
     @abstractmethod
     def simulate(
