@@ -21,7 +21,12 @@ class IngestorSettings(BaseSettings):
     )
     prefetch: int | None = Field(None, description="ActiveMQ prefetch; default (workers + 1) x batch_size")
     max_retry_backoff_s: float = Field(30.0, gt=0, description="cap of the retry backoff for 429/5xx")
-    index_replicas: int = Field(0, ge=0, description="replicas of the daily indices (0 on one node)")
+    index_replicas: int | None = Field(
+        None,
+        ge=0,
+        description="replicas of the indices; unset: 0 on one node, 1 from two data nodes on "
+        "(auto_expand_replicas 0-1)",
+    )
     index_shards: int = Field(1, ge=1)
     refresh_interval: str = Field("1s", description="index refresh interval (searchable delay)")
     sensor_timezone: str = Field(
