@@ -63,6 +63,11 @@ class StackSettings(BaseSettings):
 
     smtp_port: int = 1025
 
+    # `finemeca stack cluster` / failover tests: node i of a local ES cluster uses port + i - 1
+    cluster_es_port: int = 9291
+    cluster_es_transport_port: int = 9391
+    cluster_es_heap: str = "256m"
+
     secure: bool = False
     username: str = "finemeca"
     password: SecretStr | None = None
