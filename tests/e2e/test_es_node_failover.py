@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import cast
 
 import pytest
 from elasticsearch import Elasticsearch
@@ -43,7 +44,7 @@ def cluster_client(es_cluster: EsCluster) -> Iterator[Elasticsearch]:
 
 
 def _primary_node(es: Elasticsearch, alias: str) -> str:
-    shards = es.cat.shards(index=alias, format="json", h="prirep,state,node")
+    shards = cast(list[dict[str, str]], es.cat.shards(index=alias, format="json", h="prirep,state,node").body)
     primaries = [s["node"] for s in shards if s["prirep"] == "p" and s["state"] == "STARTED"]
     assert primaries, f"no started primary for {alias}: {shards}"
     return str(primaries[0])

@@ -83,5 +83,5 @@ def test_scale_one_to_three_under_load(start_pipeline, prefix, es_client):
     gateways = [first, *added]
     _report("scale 1->3", stream_done, indexed, gateways)
     for proc in added:
-        forwarded = (proc.health() or {}).get("forwarded", 0)
+        forwarded = int((proc.health() or {}).get("forwarded", 0))  # type: ignore[call-overload]
         assert forwarded > 0, f"{proc.name} joined the group under load but forwarded nothing"

@@ -51,6 +51,13 @@ class ActiveMQ(Service):
         return self.dir / "data"
 
     @property
+    def kahadb_dir(self) -> Path:
+        """The message store; a primary/standby pair shares one (tools/stack/activemq_pair.py)."""
+        return self.data_dir / "kahadb"
+
+    lock_retry_ms: int | None = None  # shared store: how often a standby tries the store's file lock
+
+    @property
     def tmp_dir(self) -> Path:
         return self.dir / "tmp"
 
@@ -71,6 +78,8 @@ class ActiveMQ(Service):
             stomp_port=self.settings.stomp_port,
             openwire_port=self.settings.openwire_port,
             data_dir=self.data_dir,
+            kahadb_dir=self.kahadb_dir,
+            lock_retry_ms=self.lock_retry_ms,
             tmp_dir=self.tmp_dir,
             memory_limit=self.settings.activemq_memory_limit,
             store_limit=self.settings.activemq_store_limit,

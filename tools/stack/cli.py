@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tools.stack import mailbox, manager, secure
+from tools.stack.activemq_pair import ActiveMqPair
 from tools.stack.es_cluster import EsCluster
 from tools.stack.service import ServiceError, ServiceStatus
 from tools.stack.settings import StackSettings
@@ -24,6 +25,10 @@ cluster_app = typer.Typer(
     no_args_is_help=True, help="A local multi-node Elasticsearch cluster (failover tests, capacity runs)."
 )
 app.add_typer(cluster_app, name="cluster")
+mqpair_app = typer.Typer(
+    no_args_is_help=True, help="An ActiveMQ primary/standby pair on one shared store (failover tests)."
+)
+app.add_typer(mqpair_app, name="mqpair")
 console = Console()
 
 Only = Annotated[
@@ -214,3 +219,29 @@ def cluster_status(
     console.print(_table(rows))
     if not all(row.healthy for row in rows):
         raise typer.Exit(1)
+
+
+@mqpair_app.command("up")
+def mqpair_up() -> None:
+    """Start broker a (primary, waits until it serves) and broker b (standby on the store lock)."""
+    pair = ActiveMqPair(StackSettings())
+    console.print("starting the ActiveMQ pair (ports from STACK_PAIR_STOMP_PORT)...")
+    try:
+        rows = pair.up()
+    except ServiceError as exc:
+        raise _fail(exc) from exc
+    console.print(_table(rows))
+    console.print(f"the standby answers only once the primary is gone; STOMP_HOSTS={pair.stomp_hosts()}")
+
+
+@mqpair_app.command("down")
+def mqpair_down() -> None:
+    """Stop both brokers (the shared store stays under <STACK_DIR>/activemq-pair/)."""
+    stopped = ActiveMqPair(StackSettings()).down()
+    console.print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
+
+
+@mqpair_app.command("status")
+def mqpair_status() -> None:
+    """Both brokers: the primary answers, the standby runs but does not (it waits on the lock)."""
+    console.print(_table(ActiveMqPair(StackSettings()).status()))

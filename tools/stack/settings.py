@@ -67,6 +67,10 @@ class StackSettings(BaseSettings):
     cluster_es_port: int = 9291
     cluster_es_transport_port: int = 9391
     cluster_es_heap: str = "256m"
+    # `finemeca stack mqpair` / failover tests: ActiveMQ broker i (0, 1) of a shared-store pair listens
+    # on STOMP port + 3*i and OpenWire port + 3*i + 1
+    pair_stomp_port: int = 61620
+    pair_activemq_heap: str = "256m"
 
     secure: bool = False
     username: str = "finemeca"
