@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 CLI := $(VENV)/bin/finemeca
 PYTEST_ARGS ?=
 
-.PHONY: run test install stack-up stack-down lint bench clean
+.PHONY: run test install stack-up stack-down lint bench failover clean
 
 $(VENV)/.installed: pyproject.toml tools/pyproject.toml
 	python3 -m venv $(VENV)
@@ -36,6 +36,12 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy finemeca sensors gateway ingestor alerts kibana statuspage tools
 	$(VENV)/bin/lint-imports --no-cache   # the layer contract of pyproject.toml [tool.importlinter]
+
+## The three failure tests on real servers (also part of `make test`): a gateway replica gone, an
+## Elasticsearch node killed (starts a 3-node cluster), the ActiveMQ primary killed (starts a pair).
+failover: install
+	$(CLI) stack up
+	$(VENV)/bin/pytest -m failover -s $(PYTEST_ARGS)
 
 bench: install
 	$(CLI) stack up

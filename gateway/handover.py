@@ -112,6 +112,7 @@ class Adopter:
             status_filter=None,
             drain_topic=naming.gateway_drain_topic(member, prefix),
             will_delay_s=self.settings.will_delay_s,
+            plain_topic=naming.mqtt_topic_filter(self.sensor, prefix),
         )
 
     def _adopt(self, member: str) -> None:

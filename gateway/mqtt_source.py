@@ -48,6 +48,7 @@ class GroupTopics:
     status_filter: str | None
     drain_topic: str
     will_delay_s: int
+    plain_topic: str | None = None  # the non-shared filter a member used before joining: dropped
 
 
 class MqttSource:
@@ -150,7 +151,8 @@ class MqttSource:
         back: the broker queues per session in order, so every message it held for us arrived before it."""
         assert self.group, "leave_group needs group topics"
         self._unsubscribed.clear()
-        self.client.unsubscribe(self.topic)
+        topics = [self.topic] + ([self.group.plain_topic] if self.group.plain_topic else [])
+        self.client.unsubscribe(topics)
         if not self._unsubscribed.wait(timeout):
             return False
         self._drain_nonce = uuid.uuid4().hex.encode()
@@ -178,6 +180,8 @@ class MqttSource:
             return
         client.subscribe(self.topic, qos=1)
         if self.group:
+            if self.group.plain_topic:  # a session from before the group: shared first, then this
+                client.unsubscribe(self.group.plain_topic)
             if self.group.status_filter:
                 client.subscribe(self.group.status_filter, qos=1)
             client.publish(self.group.status_topic, naming.GATEWAY_ONLINE, qos=1, retain=True)

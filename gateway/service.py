@@ -48,6 +48,7 @@ class Gateway:
                 status_filter=naming.gateway_status_filter(sensor, group, prefix),
                 drain_topic=naming.gateway_drain_topic(client_id, prefix),
                 will_delay_s=self.settings.will_delay_s,
+                plain_topic=naming.mqtt_topic_filter(sensor, prefix),
             )
         self.source = MqttSource(
             self.mqtt_settings,
