@@ -23,12 +23,16 @@ Operation = Literal[
     "min",
     "max",
     "median",
+    "unique_count",
     "count",
     "last_value",
     "msg_count_gaps",
+    "min_margin",
 ]
 BUCKET_ROLES = {"date_histogram": "x", "terms": "split"}
 FIELDLESS = {"count", "msg_count_gaps"}
+# Shared sources a sensor dashboard may use besides its own data (kibana/dashboards.py names them).
+SHARED_SOURCES = ("alerts-history", "alerts-state", "deadletters")
 
 
 class _Strict(BaseModel):
@@ -36,7 +40,10 @@ class _Strict(BaseModel):
 
 
 class ColumnSpec(_Strict):
-    """One Lens column. `date_histogram` is the x axis, `terms` the split (rows of a table), the rest metrics."""
+    """One Lens column. `date_histogram` is the x axis, `terms` the split (rows of a table), the rest metrics.
+
+    `min_margin` is the formula `min(field) - max(other_field)`: the worst margin in each bucket (a dip
+    below a limit is not averaged away)."""
 
     key: str = Field(pattern=r"^[a-z0-9_]+$", description="stable name inside the layer (part of the id)")
     op: Operation
@@ -46,12 +53,16 @@ class ColumnSpec(_Strict):
     order_by: str | None = Field(
         default=None, description="terms: key of the metric column to rank by (descending); else alphabetical"
     )
+    order: Literal["asc", "desc"] = "desc"
     other_bucket: bool = Field(default=False, description="terms: group the rest into 'Other'")
+    other_field: str | None = Field(default=None, description="min_margin: the limit field")
+    empty_as_null: bool = Field(default=True, description="metrics: False draws empty buckets as 0")
     interval: str = Field(default="auto", description="date_histogram interval")
     time_scale: Literal["s", "m", "h", "d"] | None = Field(
         default=None, description="count/sum: normalise per second/minute/hour/day of the bucket"
     )
     data_type: Literal["number", "string", "boolean", "date"] = "number"
+    sort_field: str = Field(default="@timestamp", description="last_value: the date field deciding 'last'")
 
     @property
     def role(self) -> str:
@@ -61,6 +72,8 @@ class ColumnSpec(_Strict):
     def _field_when_needed(self) -> ColumnSpec:
         if self.op not in FIELDLESS and self.op != "date_histogram" and not self.field:
             raise ValueError(f"operation {self.op!r} needs a 'field'")
+        if (self.op == "min_margin") != (self.other_field is not None):
+            raise ValueError("'other_field' goes with (and only with) operation 'min_margin'")
         return self
 
 
@@ -72,9 +85,8 @@ class LayerSpec(_Strict):
 
     @model_validator(mode="after")
     def _one_x_and_split(self) -> LayerSpec:
-        for role in ("x", "split"):
-            if sum(column.role == role for column in self.columns) > 1:
-                raise ValueError(f"at most one {role} column per layer")
+        if sum(column.role == "x" for column in self.columns) > 1:
+            raise ValueError("at most one x column per layer")
         keys = [column.key for column in self.columns]
         if len(keys) != len(set(keys)):
             raise ValueError("column keys must be unique within a layer")
@@ -83,17 +95,29 @@ class LayerSpec(_Strict):
 
 class PanelSpec(_Strict):
     title: str = Field(min_length=1)
-    chart: Literal["xy", "table"]
+    chart: Literal["xy", "table", "metric"]
     description: str = ""
     query: str = Field(default="", description="KQL query of the panel")
     w: int = Field(default=24, ge=1, le=48, description="width on Kibana's 48-column grid")
     h: int = Field(default=12, ge=1)
+    fitting: Literal["None", "Zero", "Linear", "Carry", "Lookahead"] = Field(
+        default="Linear", description="xy: how gaps between points are drawn"
+    )
+    sort_by: str | None = Field(default=None, description="table: key of the column ordering the rows")
+    sort_direction: Literal["asc", "desc"] = "desc"
+    red_below: dict[str, float] = Field(
+        default_factory=dict, description="table: column key -> value under which the cell turns red"
+    )
     layers: list[LayerSpec] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _table_has_one_layer(self) -> PanelSpec:
-        if self.chart == "table" and len(self.layers) != 1:
-            raise ValueError("a table has exactly one layer")
+    def _single_layer_charts(self) -> PanelSpec:
+        if self.chart != "xy" and len(self.layers) != 1:
+            raise ValueError(f"a {self.chart} has exactly one layer")
+        keys = {column.key for layer in self.layers for column in layer.columns}
+        for key in [self.sort_by, *self.red_below] if self.sort_by else list(self.red_below):
+            if key not in keys:
+                raise ValueError(f"column {key!r} is not in the panel")
         return self
 
 
