@@ -94,6 +94,10 @@ def column(spec: ColumnSpec, layer: Layer) -> Column | dict[str, Column]:
         return date_histogram(spec.field or "@timestamp", interval=spec.interval)
     if spec.op == "terms":
         order_by = layer.col(spec.order_by) if spec.order_by else None
+        rank = None
+        if spec.rank_by:
+            op, _, ranked = spec.rank_by.rstrip(")").partition("(")
+            rank = metric(op, ranked, spec.rank_by)
         return terms(
             field_name,
             spec.size,
@@ -101,6 +105,7 @@ def column(spec: ColumnSpec, layer: Layer) -> Column | dict[str, Column]:
             order_by=order_by,
             direction=spec.order,
             other_bucket=spec.other_bucket,
+            rank=rank,
         )
     if spec.op == "count":
         return count(label, time_scale=spec.time_scale, empty_as_null=spec.empty_as_null)

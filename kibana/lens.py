@@ -73,13 +73,17 @@ def terms(
     order_by: str | None = None,
     direction: str = "desc",
     other_bucket: bool = False,
+    rank: Column | None = None,
 ) -> Column:
-    """Top `size` values of a field, ranked by the metric column `order_by` (else alphabetically);
-    `other_bucket` groups the rest into "Other" so stacked totals stay whole."""
-    order: dict[str, Any] = (
-        {"type": "column", "columnId": order_by} if order_by else {"type": "alphabetical", "fallback": True}
-    )
-    return {
+    """Top `size` values of a field, ranked by the metric column `order_by`, or by `rank` (Lens' custom
+    ranking: a metric that is not shown), else alphabetically; `other_bucket` groups the rest into
+    "Other" so stacked totals stay whole."""
+    order: dict[str, Any] = {"type": "alphabetical", "fallback": True}
+    if order_by:
+        order = {"type": "column", "columnId": order_by}
+    elif rank:
+        order = {"type": "custom"}
+    column: Column = {
         "label": label or f"Top {size} values of {field_name}",
         "customLabel": label is not None,
         "dataType": data_type,
@@ -90,7 +94,7 @@ def terms(
         "params": {
             "size": size,
             "orderBy": order,
-            "orderDirection": direction if order_by else "asc",
+            "orderDirection": direction if order_by or rank else "asc",
             "otherBucket": other_bucket,
             "missingBucket": False,
             "parentFormat": {"id": "terms"},
@@ -100,6 +104,9 @@ def terms(
             "excludeIsRegex": False,
         },
     }
+    if rank:
+        column["params"]["orderAgg"] = rank
+    return column
 
 
 def metric(

@@ -53,6 +53,11 @@ class ColumnSpec(_Strict):
     order_by: str | None = Field(
         default=None, description="terms: key of the metric column to rank by (descending); else alphabetical"
     )
+    rank_by: str | None = Field(
+        default=None,
+        pattern=r"^(min|max|average|sum)\([A-Za-z0-9_@.]+\)$",
+        description="terms: rank by a metric not shown, e.g. 'min(pressure)' (Lens custom ranking)",
+    )
     order: Literal["asc", "desc"] = "desc"
     other_bucket: bool = Field(default=False, description="terms: group the rest into 'Other'")
     other_field: str | None = Field(default=None, description="min_margin: the limit field")
