@@ -15,6 +15,7 @@ from typing import Any
 from finemeca import naming
 from kibana.lens import (
     Column,
+    Control,
     Layer,
     Panel,
     SavedObject,
@@ -172,7 +173,8 @@ def sensor_dashboard(plugin: SensorPlugin, spec: DashboardSpec) -> tuple[SavedOb
             built.append(Panel(lens, w=panel.w, h=panel.h))
         rows.append(built)
     title = naming.sensor_dashboard_title(plugin.name)
-    return dashboard(title, spec.description, rows, time_from=spec.time_from), lenses
+    controls = [Control(sensor_view(plugin.name), c.field, c.label) for c in spec.controls]
+    return dashboard(title, spec.description, rows, time_from=spec.time_from, controls=controls), lenses
 
 
 def operations_dashboard() -> tuple[SavedObject, list[SavedObject]]:

@@ -391,6 +391,61 @@ def metric_value(title: str, layer: Layer, description: str = "", query: str = "
 
 
 @dataclass
+class Control:
+    """An options-list filter control on top of a dashboard (e.g. customer, line, gateway)."""
+
+    data_view_title: str
+    field_name: str
+    title: str
+
+
+def control_group(
+    dashboard_title: str, controls: list[Control]
+) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """`controlGroupInput` attribute and its data-view references (`controlGroup_<id>:optionsListDataView`,
+    the name Kibana extracts the control's dataViewId to)."""
+    panels: dict[str, Any] = {}
+    references = []
+    for order, control in enumerate(controls):
+        control_id = object_id("control", f"{dashboard_title}:{control.field_name}")
+        panels[control_id] = {
+            "order": order,
+            "width": "medium",
+            "grow": True,
+            "type": "optionsListControl",
+            "explicitInput": {
+                "id": control_id,
+                "fieldName": control.field_name,
+                "title": control.title,
+                "searchTechnique": "prefix",
+                "selectedOptions": [],
+                "sort": {"by": "_count", "direction": "desc"},
+            },
+        }
+        references.append(
+            {
+                "type": "index-pattern",
+                "id": object_id("index-pattern", control.data_view_title),
+                "name": f"controlGroup_{control_id}:optionsListDataView",
+            }
+        )
+    ignore = {
+        "ignoreFilters": False,
+        "ignoreQuery": False,
+        "ignoreTimerange": False,
+        "ignoreValidations": False,
+    }
+    group = {
+        "controlStyle": "oneLine",
+        "chainingSystem": "HIERARCHICAL",
+        "showApplySelections": False,
+        "panelsJSON": json.dumps(panels, separators=(",", ":")),
+        "ignoreParentSettingsJSON": json.dumps(ignore, separators=(",", ":")),
+    }
+    return group, references
+
+
+@dataclass
 class Panel:
     lens: SavedObject
     w: int = 24
@@ -398,7 +453,11 @@ class Panel:
 
 
 def dashboard(
-    title: str, description: str, rows: list[list[Panel]], time_from: str = "now-24h"
+    title: str,
+    description: str,
+    rows: list[list[Panel]],
+    time_from: str = "now-24h",
+    controls: list[Control] | None = None,
 ) -> SavedObject:
     """Panels laid out row by row on Kibana's 48-column grid, each a by-reference Lens object."""
     panels: list[dict[str, Any]] = []
@@ -436,4 +495,7 @@ def dashboard(
             "searchSourceJSON": json.dumps({"query": {"query": "", "language": "kuery"}, "filter": []})
         },
     }
+    if controls:
+        attributes["controlGroupInput"], control_refs = control_group(title, controls)
+        references += control_refs
     return saved_object("dashboard", object_id("dashboard", title), attributes, references)

@@ -134,9 +134,17 @@ class DataViewSpec(_Strict):
     name: str
 
 
+class ControlSpec(_Strict):
+    """A filter control (options list) on a field of the sensor's data."""
+
+    field: str
+    label: str
+
+
 class DashboardSpec(_Strict):
     description: str
     time_from: str = "now-24h"
+    controls: list[ControlSpec] = Field(default_factory=list)
     data_views: list[DataViewSpec] = Field(default_factory=list)
     rows: list[list[PanelSpec]] = Field(min_length=1)
 

@@ -96,3 +96,18 @@ def test_6_pressure_is_one_paired_series_per_line_and_keeps_dips():
         if c["operationType"] == "average" and c.get("sourceField") in ("pressure", "opening_pressure")
     ]
     assert averaged == []
+
+
+def test_sensor_dashboards_have_filter_controls_for_site_name_and_gateway():
+    import json
+
+    for board in (
+        o
+        for o in all_objects()
+        if o["type"] == "dashboard" and o["attributes"]["title"] != "Finemeca: operations"
+    ):
+        controls = json.loads(board["attributes"]["controlGroupInput"]["panelsJSON"]).values()
+        fields = {c["explicitInput"]["fieldName"] for c in controls}
+        assert {"customer", "gateway_id"} <= fields and fields & {"line", "device_name"}, board["attributes"][
+            "title"
+        ]
