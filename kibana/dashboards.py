@@ -211,6 +211,20 @@ def operations_dashboard() -> tuple[SavedObject, list[SavedObject]]:
                 sort_by=gaps,
             )
         )
+    gateway_tables = []
+    for sensor in sensors:
+        layer = Layer(f"Operations: per gateway: {sensor}", sensor_view(sensor))
+        layer.add(
+            "gateway",
+            terms("gateway_id", 100, "Gateway", data_type="number", order_by=layer.col("messages")),
+            role="split",
+        )
+        layer.add("messages", count("Messages"))
+        layer.add("devices", metric("unique_count", "device_key", "Devices", data_type="number"))
+        layer.add("seen", metric("max", "@timestamp", "Last message"))
+        gateway_tables.append(
+            data_table(f"Operations: per gateway: {sensor}", layer, "Messages and devices per gateway.")
+        )
     silent = Layer("Operations: silent devices", ALERTS_STATE)
     silent.add(
         "device",
@@ -255,13 +269,14 @@ def operations_dashboard() -> tuple[SavedObject, list[SavedObject]]:
     dead_table = data_table(
         "Operations: dead-lettered per sensor", dead_by_reason, "By sensor, stage and reason, most first."
     )
-    lenses = [rate, *radio_tables, silent_table, dead_chart, dead_table]
+    lenses = [rate, *radio_tables, *gateway_tables, silent_table, dead_chart, dead_table]
     board = dashboard(
         "Finemeca: operations",
         "Pipeline health: message rates, radio quality, lost messages, silent devices, dead letters.",
         [
             [Panel(rate, w=48, h=12)],
             *[[Panel(table, w=48, h=12)] for table in radio_tables],
+            [Panel(table, w=48 // len(gateway_tables), h=10) for table in gateway_tables],
             [Panel(silent_table, w=48, h=10)],
             [Panel(dead_chart, w=24, h=12), Panel(dead_table, w=24, h=12)],
         ],

@@ -336,3 +336,8 @@ def test_operations_radio_table_silent_devices_and_dead_letters(es, scenario):
         ("air", "validate", "Time: not a date", 3),
         ("centrale", "index", "mapper_parsing_exception", 1),
     }
+
+
+def test_operations_per_gateway(es, scenario):
+    gateways = rows(es, scenario, "Operations: per gateway: air", AIR_START, NOW)
+    assert [(r["Gateway"], r["Messages"], r["Devices"]) for r in gateways] == [(10, len(air_messages()), 3)]
