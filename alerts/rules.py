@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from alerts.durations import Duration
 from alerts.rule_kinds import KINDS, rule_model
+from finemeca.errors import ConfigurationError
+from sensors.registry import available_sensors, get_sensor
 
 RULE_NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,79}$"
 
@@ -119,7 +121,7 @@ class RuleSet:
     sources: dict[str, Path] = field(default_factory=dict)
 
 
-class RuleFileError(ValueError):
+class RuleFileError(ConfigurationError):
     def __init__(self, problems: list[RuleProblem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
@@ -181,7 +183,6 @@ def rule_files(path: Path) -> list[Path]:
 
 def default_rule_files(sensors: list[str] | None = None) -> list[Path]:
     """The `rules.yml` each sensor folder ships (all sensors unless a list is given)."""
-    from sensors.registry import available_sensors, get_sensor
 
     files = []
     for name in sensors or list(available_sensors()):

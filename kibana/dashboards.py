@@ -37,15 +37,15 @@ from sensors.base import SensorPlugin
 from sensors.registry import all_plugins
 
 PREFIX = naming.DEFAULT_PREFIX
-ALERTS_HISTORY = f"{PREFIX}-alerts-history"
-ALERTS_STATE = f"{PREFIX}-alerts-state"
-DEADLETTERS = f"{PREFIX}-deadletters"
+ALERTS_HISTORY = naming.alerts_history_index(PREFIX)
+ALERTS_STATE = naming.alerts_state_index(PREFIX)
+DEADLETTERS = naming.deadletter_index(PREFIX)
 SHARED_SOURCES = {"alerts-history": ALERTS_HISTORY, "alerts-state": ALERTS_STATE, "deadletters": DEADLETTERS}
 RED, GREEN = "#E7664C", "#54B399"
 
 
 def sensor_view(sensor: str) -> str:
-    return f"{PREFIX}-{sensor}-data*"
+    return f"{naming.data_index_alias(sensor, PREFIX)}*"
 
 
 def sensor_specs() -> list[tuple[SensorPlugin, DashboardSpec]]:

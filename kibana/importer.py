@@ -14,6 +14,8 @@ import httpx
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from finemeca.errors import FinemecaError
+
 
 class KibanaSettings(BaseSettings):
     """Where `finemeca kibana import` sends the dashboards (env `KIBANA_*`)."""
@@ -28,8 +30,8 @@ class KibanaSettings(BaseSettings):
     ready_interval: float = 2.0
 
 
-class KibanaError(RuntimeError):
-    """Kibana refused, was not ready in time, or some objects failed to import."""
+class KibanaError(FinemecaError):
+    """Kibana refused the credentials, was not ready in time, or some objects failed to import."""
 
 
 @dataclass

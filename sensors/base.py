@@ -12,26 +12,29 @@ that the ingestor implements.
 from __future__ import annotations
 
 import json
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
 Document = dict[str, Any]
 
-# A field the contract does not know is dead-lettered by default: indexing the rest would silently
-# drop it. `ignore` keeps the message and leaves the unknown field out of the document.
-UNKNOWN_FIELDS_ENV = "SENSOR_UNKNOWN_FIELDS"
+# What to do with a field the contract does not know. `reject` (the default) dead-letters the message:
+# indexing the rest would silently drop it. `ignore` keeps the message without the unknown field.
+# The engine chooses (the ingestor's SENSOR_UNKNOWN_FIELDS); a plugin never reads the environment.
+UnknownFields = Literal["reject", "ignore"]
 
 
 class UnknownFieldsError(ValueError):
-    """The message carries fields its sensor contract does not define."""
+    """The message carries fields its sensor contract does not define.
+
+    A `ValueError`, not one of finemeca.errors: plugins import nothing of ours (see the README's Layers).
+    """
 
 
 @dataclass(frozen=True)
@@ -67,17 +70,17 @@ class SensorPlugin(ABC):
     payload_model: ClassVar[type[BaseModel]]
     folder: ClassVar[Path]
 
-    def parse(self, raw: bytes | str | dict[str, Any]) -> BaseModel:
+    def parse(self, raw: bytes | str | dict[str, Any], unknown_fields: UnknownFields = "reject") -> BaseModel:
         """Validate a raw message; raises pydantic.ValidationError or ValueError with a readable reason."""
         data = json.loads(raw) if isinstance(raw, (bytes, str)) else raw
         if not isinstance(data, dict):
             raise ValueError(f"payload must be a JSON object, got {type(data).__name__}")
         payload = self.payload_model.model_validate(data)
         unknown = sorted(payload.model_extra or {})
-        if unknown and os.environ.get(UNKNOWN_FIELDS_ENV, "reject").lower() != "ignore":
+        if unknown and unknown_fields != "ignore":
             raise UnknownFieldsError(
                 f"unknown field(s) {', '.join(unknown)} not in the {self.name} contract: extend "
-                f"sensors/{self.name}/payload.py and re-drive, or set {UNKNOWN_FIELDS_ENV}=ignore"
+                f"sensors/{self.name}/payload.py and re-drive, or set SENSOR_UNKNOWN_FIELDS=ignore"
             )
         return payload
 

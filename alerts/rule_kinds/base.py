@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol
 
 from elasticsearch import Elasticsearch
@@ -107,7 +107,6 @@ def context_of(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def parse_time(value: str | int | float) -> datetime:
-    from datetime import UTC
 
     if isinstance(value, int | float):
         return datetime.fromtimestamp(value / 1000, tz=UTC)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from finemeca import naming
+from finemeca.retry import RetryPolicy
 from ingestor import bulk
 from ingestor.derived import run_after_index
 from ingestor.indices import ensure_sensor_template
@@ -46,7 +47,7 @@ def ingest(es, prefix: str, messages: list[dict[str, object]]) -> None:
     incoming = [Incoming(f"ack-{i}", 0, json.dumps(m).encode(), {}) for i, m in enumerate(messages)]
     batch = prepare(incoming, PLUGIN, BRUSSELS, prefix)
     assert batch.rejected == []
-    outcome = bulk.write(es, batch.ready)
+    outcome = bulk.write(es, batch.ready, RetryPolicy())
     run_after_index(es, PLUGIN, [(p.index, p.document) for p in outcome.created], prefix, BRUSSELS)
 
 

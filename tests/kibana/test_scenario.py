@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from finemeca import naming
+from finemeca.retry import RetryPolicy
 from ingestor import bulk
 from ingestor.derived import run_after_index
 from ingestor.indices import DEADLETTER_MAPPINGS, ensure_sensor_template
@@ -178,7 +179,7 @@ def ingest(es: Any, prefix: str, sensor: str, messages: list[dict[str, Any]], ba
         incoming = [Incoming(str(i), 0, json.dumps(m).encode(), {}) for i, m in enumerate(chunk)]
         prepared = prepare(incoming, plugin, BRUSSELS, prefix)
         assert prepared.rejected == []
-        outcome = bulk.write(es, prepared.ready)
+        outcome = bulk.write(es, prepared.ready, RetryPolicy())
         run_after_index(es, plugin, [(p.index, p.document) for p in outcome.created], prefix, BRUSSELS)
 
 

@@ -23,6 +23,7 @@ FIELDS = {
         "line": "keyword",
         "device_key": "keyword",
         "device_name": "keyword",
+        "gateway_id": "integer",
         "pressure": "float",
         "opening_pressure": "float",
         "leak": "boolean",
