@@ -49,6 +49,14 @@ def ensure_sensor_template(
         },
         meta={"managed_by": "finemeca ingestor", "sensor": plugin.name},
     )
+    # Daily indices created by an older template get the new fields too (a new field in a strict mapping
+    # would otherwise reject every document until tomorrow's index); a conflicting change fails loudly.
+    es.indices.put_mapping(
+        index=naming.data_index_pattern(plugin.name, prefix),
+        allow_no_indices=True,
+        expand_wildcards="open",
+        **plugin.index_mappings(),
+    )
     for name, mappings in plugin.extra_indices().items():
         ensure_index(es, naming.extra_index(name, prefix), mappings, replicas)
 

@@ -100,6 +100,8 @@ def prepare(
         received = incoming.headers.get(naming.HEADER_RECEIVED_AT)
         if received and str(received).isdigit():
             document["received_at"] = datetime.fromtimestamp(int(received) / 1000, UTC).isoformat()
+            # gateway receive -> ingestor, as a number the dashboards can average (dates cannot be subtracted)
+            document["ingest_lag_ms"] = max(0, int(now.timestamp() * 1000) - int(received))
         document["ingested_at"] = now.isoformat()
         index = naming.daily_index(plugin.name, timestamp, index_prefix)
         batch.ready.append(Prepared(incoming, index, doc_id, document))

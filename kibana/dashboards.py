@@ -191,6 +191,18 @@ def operations_dashboard() -> tuple[SavedObject, list[SavedObject]]:
         "Documents indexed per minute (each bar's count divided by its length in minutes).",
         fitting="Zero",
     )
+    lag_layers = []
+    for sensor in sensors:
+        layer = Layer(f"Operations: ingestion lag: {sensor}", sensor_view(sensor))
+        layer.add("time", date_histogram(), role="x")
+        layer.add("lag", metric("max", "ingest_lag_ms", f"{sensor} (max ms)"))
+        lag_layers.append(layer)
+    lag = xy_chart(
+        "Operations: ingestion lag",
+        lag_layers,
+        "Gateway receive to ingestor, in ms (ingested_at - received_at), worst message per interval.",
+        fitting="None",
+    )
     radio_tables = []
     for sensor in sensors:
         layer = Layer(f"Operations: radio and gaps: {sensor}", sensor_view(sensor))
@@ -222,6 +234,7 @@ def operations_dashboard() -> tuple[SavedObject, list[SavedObject]]:
         layer.add("messages", count("Messages"))
         layer.add("devices", metric("unique_count", "device_key", "Devices", data_type="number"))
         layer.add("seen", metric("max", "@timestamp", "Last message"))
+        layer.add("lag", metric("max", "ingest_lag_ms", "Max lag (ms)"))
         gateway_tables.append(
             data_table(f"Operations: per gateway: {sensor}", layer, "Messages and devices per gateway.")
         )
@@ -269,12 +282,12 @@ def operations_dashboard() -> tuple[SavedObject, list[SavedObject]]:
     dead_table = data_table(
         "Operations: dead-lettered per sensor", dead_by_reason, "By sensor, stage and reason, most first."
     )
-    lenses = [rate, *radio_tables, *gateway_tables, silent_table, dead_chart, dead_table]
+    lenses = [rate, lag, *radio_tables, *gateway_tables, silent_table, dead_chart, dead_table]
     board = dashboard(
         "Finemeca: operations",
-        "Pipeline health: message rates, radio quality, lost messages, silent devices, dead letters.",
+        "Pipeline health: message rates, ingestion lag, radio quality, lost messages, gateways, silent devices, dead letters.",
         [
-            [Panel(rate, w=48, h=12)],
+            [Panel(rate, w=24, h=12), Panel(lag, w=24, h=12)],
             *[[Panel(table, w=48, h=12)] for table in radio_tables],
             [Panel(table, w=48 // len(gateway_tables), h=10) for table in gateway_tables],
             [Panel(silent_table, w=48, h=10)],

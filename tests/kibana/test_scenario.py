@@ -35,6 +35,7 @@ NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 AIR_START = NOW - timedelta(hours=4)
 MONTH = (datetime(2026, 2, 1, tzinfo=BRUSSELS), datetime(2026, 3, 1, tzinfo=BRUSSELS))
 METERS = 22
+LAG_MS = 1500
 SWAPPED = 5  # meter index swapped on Feb 15
 OBJECTS = all_objects()
 LENSES = [o for o in OBJECTS if o["type"] == "lens"]
@@ -176,7 +177,9 @@ def ingest(es: Any, prefix: str, sensor: str, messages: list[dict[str, Any]], ba
     plugin = get_sensor(sensor)
     for offset in range(0, len(messages), batch):
         chunk = messages[offset : offset + batch]
-        incoming = [Incoming(str(i), 0, json.dumps(m).encode(), {}) for i, m in enumerate(chunk)]
+        received = str(int(datetime.now(UTC).timestamp() * 1000) - LAG_MS)  # the gateway got it 1.5 s ago
+        headers = {naming.HEADER_RECEIVED_AT: received}
+        incoming = [Incoming(str(i), 0, json.dumps(m).encode(), headers) for i, m in enumerate(chunk)]
         prepared = prepare(incoming, plugin, BRUSSELS, prefix)
         assert prepared.rejected == []
         outcome = bulk.write(es, prepared.ready, RetryPolicy())
@@ -342,3 +345,13 @@ def test_operations_radio_table_silent_devices_and_dead_letters(es, scenario):
 def test_operations_per_gateway(es, scenario):
     gateways = rows(es, scenario, "Operations: per gateway: air", AIR_START, NOW)
     assert [(r["Gateway"], r["Messages"], r["Devices"]) for r in gateways] == [(10, len(air_messages()), 3)]
+    assert gateways[0]["Max lag (ms)"] >= LAG_MS
+
+
+def test_operations_ingestion_lag(es, scenario):
+    lag = [
+        r["air (max ms)"]
+        for r in rows(es, scenario, "Operations: ingestion lag", AIR_START, NOW)
+        if r.get("air (max ms)")
+    ]
+    assert lag and all(LAG_MS <= value < LAG_MS + 60_000 for value in lag)

@@ -24,6 +24,7 @@ FIELDS = {
         "device_key": "keyword",
         "device_name": "keyword",
         "gateway_id": "integer",
+        "ingest_lag_ms": "long",
         "pressure": "float",
         "opening_pressure": "float",
         "leak": "boolean",
