@@ -177,14 +177,18 @@ def test_centrale_documents_and_daily_consumption(start_pipeline, prefix, es_cli
 
 
 def test_duplicate_mqtt_deliveries_and_stomp_redeliveries_make_one_document(
-    start_pipeline, prefix, es_client
+    start_pipeline, prefix, es_client, stomp_settings
 ):
     start_pipeline(["devicev01"])
     samples = _samples()
     publish(prefix, "devicev01", samples * 3)  # the same three messages, three times over MQTT
     # and once more straight into the queue, as a redelivery after an ingestor crash would
-    conn = stomp.Connection12([("127.0.0.1", 61613)])
-    conn.connect(wait=True)
+    conn = stomp.Connection12([(stomp_settings.host, stomp_settings.port)])  # this stack's broker
+    conn.connect(
+        stomp_settings.username,
+        stomp_settings.password.get_secret_value() if stomp_settings.password else None,
+        wait=True,
+    )
     for sample in samples:
         conn.send(naming.data_queue("devicev01", prefix), json.dumps(sample), headers={"persistent": "true"})
     conn.disconnect()
