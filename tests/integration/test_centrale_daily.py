@@ -91,6 +91,15 @@ def test_after_index_recomputes_daily_docs_out_of_order_and_redelivered(es, pref
     assert day19["consumption_kwh"] + day20["consumption_kwh"] == pytest.approx(1101.0 - 1000.0)
 
 
+def test_the_first_reading_after_midnight_closes_the_day_before(es, prefix):
+    ingest(es, prefix, [message("2022-04-19 08:00:00", 1, 1000.0), message("2022-04-19 23:00:00", 2, 1100.0)])
+    day19 = daily_docs(es, prefix)["30-100-2022-04-19"]
+    assert (day19["last_index_kwh"], day19["complete"]) == (1100.0, False)  # still open
+    ingest(es, prefix, [message("2022-04-20 01:00:00", 3, 1120.0)])  # a batch of the next day only
+    day19 = daily_docs(es, prefix)["30-100-2022-04-19"]
+    assert (day19["last_index_kwh"], day19["consumption_kwh"], day19["complete"]) == (1110.0, 110.0, True)
+
+
 def test_a_month_adds_up_to_the_meter_difference_across_midnights_and_a_reset(es, prefix):
     """2.5 kWh every hour, read every 5 h 13 min (midnights are straddled), meter swapped mid-month:
     each April day is 60 kWh and the month is 30 x 60, whatever the reading times and batches."""
