@@ -11,6 +11,9 @@ import pytest
 import stomp
 
 from finemeca import naming
+from finemeca.config import StompSettings
+from ingestor.settings import IngestorSettings
+from sensors.registry import get_sensor
 from tests.e2e.helpers import all_docs, publish, wait_for_count
 
 pytestmark = pytest.mark.e2e
@@ -114,9 +117,6 @@ def _air(time: str, msg_count: int, pres: Any = 6.4, open_: Any = 5.9, **extra: 
 )
 def test_air_timestamps_are_utc_across_dst(local, utc):
     """Pure check of the same transform the ingestor runs (the e2e test below runs it through the stack)."""
-    from ingestor.settings import IngestorSettings
-    from sensors.registry import get_sensor
-
     plugin = get_sensor("air")
     doc = plugin.to_document(plugin.parse(json.dumps(_air(local, 1))), IngestorSettings().zone)
     assert doc["@timestamp"] == utc
@@ -183,12 +183,8 @@ def test_duplicate_mqtt_deliveries_and_stomp_redeliveries_make_one_document(
     samples = _samples()
     publish(prefix, "devicev01", samples * 3)  # the same three messages, three times over MQTT
     # and once more straight into the queue, as a redelivery after an ingestor crash would
-    conn = stomp.Connection12([(stomp_settings.host, stomp_settings.port)])  # this stack's broker
-    conn.connect(
-        stomp_settings.username,
-        stomp_settings.password.get_secret_value() if stomp_settings.password else None,
-        wait=True,
-    )
+    conn = stomp.Connection12(StompSettings().hosts())  # this stack instance, not a fixed port
+    conn.connect(wait=True)
     for sample in samples:
         conn.send(naming.data_queue("devicev01", prefix), json.dumps(sample), headers={"persistent": "true"})
     conn.disconnect()

@@ -20,10 +20,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from finemeca import naming
+from finemeca.deadletter import DEADLETTER_MAPPINGS
 from finemeca.retry import RetryPolicy
 from ingestor import bulk
 from ingestor.derived import run_after_index
-from ingestor.indices import DEADLETTER_MAPPINGS, ensure_sensor_template
+from ingestor.indices import ensure_sensor_template
 from ingestor.prepare import Incoming, prepare
 from kibana.dashboards import all_objects
 from kibana.lens_query import Row, run_panel
