@@ -4,7 +4,8 @@ A sensor describes its panels as data; `kibana/dashboards.py` turns every regist
 description into Lens objects and a dashboard, so adding a sensor never touches `kibana/`.
 
 Panel sources are symbolic, never index names: `data` (the sensor's own data), a key of the plugin's
-`extra_indices()` (declared under `data_views`), or a shared index (`alerts-history`, `deadletters`).
+`extra_indices()` (declared under `data_views`), or a shared index (`alerts-history`, `alerts-state`,
+`deadletters`).
 """
 
 from __future__ import annotations
@@ -31,8 +32,6 @@ Operation = Literal[
 ]
 BUCKET_ROLES = {"date_histogram": "x", "terms": "split"}
 FIELDLESS = {"count", "msg_count_gaps"}
-# Shared sources a sensor dashboard may use besides its own data (kibana/dashboards.py names them).
-SHARED_SOURCES = ("alerts-history", "alerts-state", "deadletters")
 
 
 class _Strict(BaseModel):
@@ -95,6 +94,12 @@ class LayerSpec(_Strict):
         keys = [column.key for column in self.columns]
         if len(keys) != len(set(keys)):
             raise ValueError("column keys must be unique within a layer")
+        metrics = {column.key for column in self.columns if column.role == "metric"}
+        for column in self.columns:
+            if column.order_by is not None and column.order_by not in metrics:
+                raise ValueError(
+                    f"column {column.key!r} ranks by {column.order_by!r}, not a metric of this layer"
+                )
         return self
 
 
