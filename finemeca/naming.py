@@ -44,6 +44,19 @@ def alerts_dead_letter_queue(prefix: str = DEFAULT_PREFIX) -> str:
     return f"/queue/DLQ.{prefix}.alerts"
 
 
+def alerts_state_index(prefix: str = DEFAULT_PREFIX) -> str:
+    return f"{prefix}-alerts-state"
+
+
+def alerts_history_index(prefix: str = DEFAULT_PREFIX) -> str:
+    return f"{prefix}-alerts-history"
+
+
+def alerts_sent_index(prefix: str = DEFAULT_PREFIX) -> str:
+    """Mails already sent (mailer), so a redelivered event is not mailed twice."""
+    return f"{prefix}-alerts-sent"
+
+
 def data_index_alias(sensor: str, prefix: str = DEFAULT_PREFIX) -> str:
     """Alias (and index pattern root) that readers use: every daily index of the sensor."""
     return f"{prefix}-{sensor}-data"

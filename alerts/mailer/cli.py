@@ -15,16 +15,24 @@ def run(
     max_messages: int = typer.Option(0, help="exit after this many messages (0 = never)"),
 ) -> None:
     """Mail every alert event from ActiveMQ (settings: MAILER_*, SMTP_*, STOMP_*, ES_*)."""
+    from pydantic import ValidationError
+
     from alerts.mailer.consumer import Mailer
+    from alerts.mailer.settings import MailerSettings
     from finemeca.config import ObservabilitySettings
     from finemeca.es import make_client, wait_until_healthy
     from finemeca.logs import configure_logging
     from finemeca.metrics import serve_health_and_metrics
 
     configure_logging(role="mailer")
+    try:
+        settings = MailerSettings()  # before connecting: a missing KIBANA_PUBLIC_URL fails at once
+    except ValidationError as exc:
+        typer.echo(f"mailer settings: {exc}", err=True)
+        raise typer.Exit(2) from exc
     es = make_client()
     wait_until_healthy(es, timeout=60)
-    mailer = Mailer(es)
+    mailer = Mailer(es, settings)
     obs = ObservabilitySettings()
     if obs.metrics_port:
         serve_health_and_metrics(obs.metrics_host, obs.metrics_port, mailer.health)
