@@ -32,7 +32,9 @@ printf '%s=%s\n%s=%s\n' \
 printf 'apps=%s\nadmins=%s\nusers=%s\n' \
   "$STOMP_USERNAME" "$ACTIVEMQ_ADMIN_USERNAME" "$ACTIVEMQ_ADMIN_USERNAME" >"$jaas/groups.properties"
 
-export ACTIVEMQ_OPTS="${ACTIVEMQ_OPTS_MEMORY:--Xms128M -Xmx512M} \
+# The `activemq` script sources the files of ACTIVEMQ_CONFIGS, and the image's bin/env (or Debian's
+# activemq-options) would replace ACTIVEMQ_OPTS: ours is the last word, after the image's defaults.
+opts="${ACTIVEMQ_OPTS_MEMORY:--Xms128M -Xmx512M} \
 -Djava.util.logging.config.file=logging.properties \
 -Djava.security.auth.login.config=$jaas/login.config \
 -Djava.io.tmpdir=$ACTIVEMQ_TMP \
@@ -41,4 +43,10 @@ export ACTIVEMQ_OPTS="${ACTIVEMQ_OPTS_MEMORY:--Xms128M -Xmx512M} \
 -Dfinemeca.openwire.port=${ACTIVEMQ_OPENWIRE_PORT:-61616} \
 -Dfinemeca.webconsole=$webconsole \
 -Djetty.host=0.0.0.0"
+{
+  # shellcheck disable=SC2016  # written literally: expanded when the activemq script sources it
+  printf '[ -f "$ACTIVEMQ_HOME/bin/env" ] && . "$ACTIVEMQ_HOME/bin/env"\n'
+  printf 'ACTIVEMQ_OPTS=%q\n' "$opts"
+} >"$jaas/activemq-env"
+export ACTIVEMQ_CONFIGS="$jaas/activemq-env"
 exec activemq console "xbean:file:$conf/activemq.xml"
