@@ -46,6 +46,7 @@ COPY --from=builder /opt/venv /opt/venv
 COPY deploy/mosquitto /opt/finemeca/deploy/mosquitto
 COPY deploy/activemq /opt/finemeca/deploy/activemq
 COPY deploy/elasticsearch /opt/finemeca/deploy/elasticsearch
+COPY deploy/certs /opt/finemeca/deploy/certs
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
