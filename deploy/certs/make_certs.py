@@ -2,8 +2,9 @@
 
 Creates, once, a private CA and one server certificate whose names cover every service a client reaches
 over TLS (mosquitto, elasticsearch, kibana, status-page, localhost and CERT_HOSTNAMES, e.g. the
-host name the devices and browsers use). Existing files are kept: re-running is harmless; `--renew`
-re-issues the server certificate with the same CA (clients keep trusting it).
+host name the devices and browsers use). Existing files are kept: re-running is harmless. The server
+certificate is re-issued with the same CA (clients keep trusting it) when CERT_HOSTNAMES names a host
+it lacks, or with `--renew`.
 
     python make_certs.py --out /certs [--hostnames broker.plant.example,10.0.0.5] [--renew]
 
@@ -86,10 +87,19 @@ def ensure_ca(out: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     return cert, key
 
 
+def _covers(cert_path: Path, names: list[str]) -> bool:
+    """The existing certificate already names every requested host (else it is re-issued, same CA)."""
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    present = {str(v) for v in san.get_values_for_type(x509.DNSName)}
+    present |= {str(v) for v in san.get_values_for_type(x509.IPAddress)}
+    return set(names) <= present
+
+
 def issue_server(out: Path, names: list[str], renew: bool = False) -> bool:
     """Server certificate + key; returns False when a valid one was kept."""
     cert_path, key_path = out / "server.crt", out / "server.key"
-    if cert_path.exists() and key_path.exists() and not renew:
+    if cert_path.exists() and key_path.exists() and not renew and _covers(cert_path, names):
         return False
     ca_cert, ca_key = ensure_ca(out)
     key = ec.generate_private_key(ec.SECP256R1())

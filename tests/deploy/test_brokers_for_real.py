@@ -318,3 +318,22 @@ def test_server_certificate_covers_the_service_names(certs):
     for name in ("mosquitto", "elasticsearch", "kibana", "status-page", "localhost"):
         assert f"DNS:{name}" in text
     assert (certs / "ca").stat().st_mode & 0o077 == 0, "the CA key folder must be root-only"
+
+
+def test_certificate_is_reissued_with_the_same_ca_for_a_new_host_name(tmp_path):
+    tool = [sys.executable, str(DEPLOY / "certs" / "make_certs.py"), "--out", str(tmp_path)]
+    subprocess.run(tool, check=True)
+    ca, first = (tmp_path / "ca.crt").read_bytes(), (tmp_path / "server.crt").read_bytes()
+    subprocess.run(tool, check=True)
+    assert (tmp_path / "server.crt").read_bytes() == first, "re-running must keep the certificate"
+    subprocess.run([*tool, "--hostnames", "iot.plant.example"], check=True)
+    assert (tmp_path / "ca.crt").read_bytes() == ca, "the CA must stay: devices already trust it"
+    text = subprocess.run(
+        ["openssl", "x509", "-in", str(tmp_path / "server.crt"), "-noout", "-ext", "subjectAltName"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "DNS:iot.plant.example" in text
+    verify = ["openssl", "verify", "-CAfile", str(tmp_path / "ca.crt"), str(tmp_path / "server.crt")]
+    assert subprocess.run(verify, capture_output=True).returncode == 0
