@@ -7,10 +7,13 @@
 #   2. `buildah bud --isolation chroot` of the Dockerfile (targets `runtime` and `tools`) on that base;
 #   3. smoke tests in the image with `buildah run --isolation chroot` (tests in deploy/image/smoke.sh).
 #
-# Needs root (buildah/debootstrap), installs `buildah` and `debootstrap` from Debian when missing.
+# Needs root (buildah/debootstrap; re-runs itself with sudo when available), installs `buildah` and `debootstrap` from Debian when missing.
 # FINEMECA_BASE_IMAGE=<ref> uses an existing local base instead (e.g. the official python image
 # loaded with `buildah pull docker-archive:...`).
 set -euo pipefail
+if [[ $(id -u) != 0 ]] && command -v sudo >/dev/null; then
+  exec sudo --preserve-env=MQTT_PORT,STOMP_PORT,FINEMECA_BASE_IMAGE,DEBIAN_MIRROR "$0" "$@"  # CI runners
+fi
 cd "$(dirname "$0")/../.."
 IMAGE=${FINEMECA_LOCAL_IMAGE:-localhost/finemeca-iot:dev}
 TOOLS_IMAGE=${FINEMECA_LOCAL_TOOLS_IMAGE:-localhost/finemeca-iot-tools:dev}
