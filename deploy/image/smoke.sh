@@ -47,6 +47,23 @@ else
   fail "secrets check: exit $rc, output: $out"
 fi
 
+# The one-shots' scripts: first-install certificates (volume-init) and es-setup's secrets check.
+if in_image "$ctr" -- python /opt/finemeca/deploy/certs/make_certs.py --out /tmp/certs --hostnames iot.example \
+  | grep -q "server certificate issued"; then
+  ok "volume-init's certificate helper issues a CA and server certificate"
+else
+  fail "deploy/certs/make_certs.py in the image"
+fi
+set +e
+out=$(in_image --env ES_PASSWORD=changeme "$ctr" -- python /opt/finemeca/deploy/elasticsearch/setup_security.py 2>&1)
+rc=$?
+set -e
+if [[ $rc != 0 ]] && grep -q ES_PASSWORD <<<"$out" && ! grep -q changeme <<<"$out"; then
+  ok "es-setup refuses placeholder secrets before connecting"
+else
+  fail "es-setup secrets check: exit $rc, output: $out"
+fi
+
 # /healthz of a long-running role against the local stack (host network: chroot isolation shares it).
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 prefix=smoke$RANDOM
