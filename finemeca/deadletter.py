@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from finemeca.bounded import shorten
+
 # STOMP headers ActiveMQ reserves or recomputes; never copied onto a dead-lettered copy.
 _RESERVED = {
     "message-id",
@@ -22,21 +24,24 @@ _RESERVED = {
     "JMSXDeliveryCount",
 }
 MAX_REASON_CHARS = 900
+MAX_HEADER_CHARS = 1000  # any other copied header (e.g. a hostile MQTT topic) is cut to this
 
 
 def dead_letter_headers(
     reason: str, stage: str, sensor: str, origin: str, original: dict[str, Any] | None = None
 ) -> dict[str, str]:
     """Headers for a dead-lettered copy: the original headers plus `dlq_*` (selector-friendly names)."""
-    headers = {k: str(v) for k, v in (original or {}).items() if k not in _RESERVED}
+    headers = {
+        k: shorten(str(v), MAX_HEADER_CHARS) for k, v in (original or {}).items() if k not in _RESERVED
+    }
     one_line = " ".join(reason.split())
     headers.update(
         {
-            "dlq_reason": one_line[:MAX_REASON_CHARS],
+            "dlq_reason": shorten(one_line, MAX_REASON_CHARS),
             "dlq_stage": stage,
             "dlq_sensor": sensor,
             "dlq_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            "dlq_origin": origin,
+            "dlq_origin": shorten(origin, MAX_HEADER_CHARS),
         }
     )
     return headers

@@ -7,6 +7,7 @@ import sys
 
 import structlog
 
+from finemeca.bounded import cap_log_values
 from finemeca.config import ObservabilitySettings
 
 
@@ -26,6 +27,7 @@ def configure_logging(settings: ObservabilitySettings | None = None, **bound: ob
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.StackInfoRenderer(),
             structlog.processors.format_exc_info,
+            cap_log_values,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),

@@ -21,6 +21,12 @@ class IngestorSettings(BaseSettings):
     index_replicas: int = Field(0, ge=0, description="replicas of the daily indices (0 on one node)")
     index_shards: int = Field(1, ge=1)
     refresh_interval: str = Field("1s", description="index refresh interval (searchable delay)")
+    clock_skew_tolerance: float = Field(
+        120.0,
+        gt=0,
+        description="seconds between device time and gateway receive time beyond which a reading is "
+        "flagged clock_skewed (kept, counted, not corrected)",
+    )
     sensor_timezone: str = Field(
         "Europe/Brussels", alias="SENSOR_TIMEZONE", description="zone of device Time"
     )
