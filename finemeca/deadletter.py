@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from finemeca import naming
 from finemeca.bounded import shorten
 
 # STOMP headers ActiveMQ reserves or recomputes; never copied onto a dead-lettered copy.
@@ -37,11 +38,11 @@ def dead_letter_headers(
     one_line = " ".join(reason.split())
     headers.update(
         {
-            "dlq_reason": shorten(one_line, MAX_REASON_CHARS),
-            "dlq_stage": stage,
-            "dlq_sensor": sensor,
-            "dlq_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            "dlq_origin": shorten(origin, MAX_HEADER_CHARS),
+            naming.DLQ_REASON: shorten(one_line, MAX_REASON_CHARS),
+            naming.DLQ_STAGE: stage,
+            naming.DLQ_SENSOR: sensor,
+            naming.DLQ_AT: datetime.now(UTC).isoformat(timespec="milliseconds"),
+            naming.DLQ_ORIGIN: shorten(origin, MAX_HEADER_CHARS),
         }
     )
     return headers

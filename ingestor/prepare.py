@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from finemeca import naming
 from ingestor.keywords import keyword_limits, truncate_keywords
 from ingestor.reception import clock_skew_s, identity_problem, received_at
-from sensors.base import Document, SensorPlugin, UnknownFieldsError
+from sensors.base import Document, SensorPlugin, UnknownFields, UnknownFieldsError
 
 DEFAULT_CLOCK_SKEW_TOLERANCE_S = 120.0
 
@@ -74,16 +74,20 @@ def prepare(
     plugin: SensorPlugin,
     zone: ZoneInfo,
     index_prefix: str = naming.DEFAULT_PREFIX,
+    unknown_fields: UnknownFields = "reject",
     clock_skew_tolerance_s: float = DEFAULT_CLOCK_SKEW_TOLERANCE_S,
     limits: dict[str, int] | None = None,
 ) -> PreparedBatch:
-    """`limits`: keyword length policy (`keyword_limits` of the plugin's mapping, computed if None)."""
+    """Validate and transform each message with the plugin, handing it the engine's settings (`zone`,
+    `unknown_fields`) and the message's receive time; what fails is a `Rejected` with its stage and
+    reason, never an exception. `limits`: keyword length policy (`keyword_limits` of the plugin's
+    mapping, computed if None)."""
     batch = PreparedBatch()
     now = datetime.now(UTC)
     limits = keyword_limits(plugin.index_mappings()) if limits is None else limits
     for incoming in messages:
         try:
-            payload = plugin.parse(incoming.body)
+            payload = plugin.parse(incoming.body, unknown_fields)
         except ValidationError as exc:
             stage, reason = "validate", describe_validation_error(exc)
             batch.rejected.append(Rejected(incoming, stage, reason, _device_key(incoming.body)))

@@ -18,13 +18,10 @@ from typing import Any
 
 from finemeca import naming
 
-TOPIC_HEADER = "mqtt-topic"
-RECEIVED_HEADER = "gateway-received-at"
-
 
 def received_at(headers: Mapping[str, Any]) -> datetime | None:
     """The gateway's receive time (header in epoch ms), or None when absent or not a number."""
-    value = str(headers.get(RECEIVED_HEADER, ""))
+    value = str(headers.get(naming.HEADER_RECEIVED_AT, ""))
     if not value.isdigit() or len(value) > 15:
         return None
     return datetime.fromtimestamp(int(value) / 1000, UTC)
@@ -32,7 +29,7 @@ def received_at(headers: Mapping[str, Any]) -> datetime | None:
 
 def identity_problem(headers: Mapping[str, Any], gateway_id: object, device_id: object) -> str | None:
     """Why the topic and the payload name different devices, or None when they agree (or no topic)."""
-    topic = headers.get(TOPIC_HEADER)
+    topic = headers.get(naming.HEADER_MQTT_TOPIC)
     if topic is None:
         return None
     topic = str(topic)
