@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ingestor.prepare import DEFAULT_CLOCK_SKEW_TOLERANCE_S
 from sensors.base import UnknownFields
 
 
@@ -24,7 +25,7 @@ class IngestorSettings(BaseSettings):
     index_shards: int = Field(1, ge=1)
     refresh_interval: str = Field("1s", description="index refresh interval (searchable delay)")
     clock_skew_tolerance: float = Field(
-        120.0,
+        DEFAULT_CLOCK_SKEW_TOLERANCE_S,
         gt=0,
         description="seconds between device time and gateway receive time beyond which a reading is "
         "flagged clock_skewed (kept, counted, not corrected)",
