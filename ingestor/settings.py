@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ingestor.prepare import DEFAULT_CLOCK_SKEW_TOLERANCE_S
 from sensors.base import UnknownFields
+from sensors.fields import DEFAULT_TIMEZONE
 
 
 class IngestorSettings(BaseSettings):
@@ -31,7 +32,7 @@ class IngestorSettings(BaseSettings):
         "flagged clock_skewed (kept, counted, not corrected)",
     )
     sensor_timezone: str = Field(
-        "Europe/Brussels", alias="SENSOR_TIMEZONE", description="zone of device Time"
+        DEFAULT_TIMEZONE, alias="SENSOR_TIMEZONE", description="zone of device Time (handed to the plugin)"
     )
     unknown_fields: UnknownFields = Field(
         "reject",
