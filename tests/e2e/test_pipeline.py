@@ -166,7 +166,9 @@ def test_centrale_documents_and_daily_consumption(start_pipeline, prefix, es_cli
     daily_index = f"{prefix}-centrale-daily"
     assert wait_for_count(es_client, daily_index, 2) == 2
     daily = es_client.get(index=daily_index, id="30-100-2022-04-19")["_source"]
-    assert daily["consumption_kwh"] == pytest.approx(90.25)
+    # index at the end of the day, interpolated at midnight between 23:55 (57,190.25) and 00:10 next day
+    # (57,190.9): 57,190.25 + 0.65 * 5/15; minus the first index of the day (no reading on the day before)
+    assert daily["consumption_kwh"] == pytest.approx(57_190.25 + 0.65 / 3 - 57_100.0, abs=1e-4)
     assert daily["readings"] == 3
 
 
