@@ -36,8 +36,8 @@ def ensure_sensor_template(
         },
         meta={"managed_by": "finemeca ingestor", "sensor": plugin.name},
     )
-    # Daily indices created by an older template get the new fields too (a new field in a strict mapping
-    # would otherwise reject every document until tomorrow's index); a conflicting change fails loudly.
+    # daily indices that already exist (today's above all) learn new fields and length limits now,
+    # not tomorrow: with "dynamic": "strict" a new field would otherwise refuse every document
     es.indices.put_mapping(
         index=naming.data_index_pattern(plugin.name, prefix),
         allow_no_indices=True,

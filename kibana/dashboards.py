@@ -255,6 +255,24 @@ def operations_dashboard() -> tuple[SavedObject, list[SavedObject]]:
         sort_by=silent.col("since"),
         direction="asc",
     )
+    clock_tables = []
+    for sensor in sensors:
+        layer = Layer(f"Operations: device clocks off: {sensor}", sensor_view(sensor))
+        layer.add("device", terms("device_name", 500, "Device", order_by=layer.col("readings")), role="split")
+        layer.add("readings", count("Skewed readings"))
+        layer.add("min", metric("min", "clock_skew_s", "Min skew (s)"))
+        layer.add("max", metric("max", "clock_skew_s", "Max skew (s)"))
+        layer.add("last", metric("max", "received_at", "Last received", data_type="date"))
+        layer.add("key", last_value("device_key", "Device key", data_type="string"))
+        clock_tables.append(
+            data_table(
+                f"Operations: device clocks off: {sensor}",
+                layer,
+                "Devices whose readings were flagged clock_skewed: |device Time - gateway receive time| over "
+                "INGESTOR_CLOCK_SKEW_TOLERANCE (skew > 0: device clock ahead). Kept as sent: fix the clock.",
+                query="clock_skewed: true",
+            )
+        )
     dead = Layer("Operations: dead letters", DEADLETTERS)
     dead.add("time", date_histogram(), role="x")
     dead.add(
@@ -282,14 +300,16 @@ def operations_dashboard() -> tuple[SavedObject, list[SavedObject]]:
     dead_table = data_table(
         "Operations: dead-lettered per sensor", dead_by_reason, "By sensor, stage and reason, most first."
     )
-    lenses = [rate, lag, *radio_tables, *gateway_tables, silent_table, dead_chart, dead_table]
+    lenses = [rate, lag, *radio_tables, *gateway_tables, *clock_tables, silent_table, dead_chart, dead_table]
     board = dashboard(
         "Finemeca: operations",
-        "Pipeline health: message rates, ingestion lag, radio quality, lost messages, gateways, silent devices, dead letters.",
+        "Pipeline health: message rates, ingestion lag, radio quality, lost messages, gateways, device clocks, "
+        "silent devices, dead letters.",
         [
             [Panel(rate, w=24, h=12), Panel(lag, w=24, h=12)],
             *[[Panel(table, w=48, h=12)] for table in radio_tables],
             [Panel(table, w=48 // len(gateway_tables), h=10) for table in gateway_tables],
+            [Panel(table, w=48 // len(clock_tables), h=10) for table in clock_tables],
             [Panel(silent_table, w=48, h=10)],
             [Panel(dead_chart, w=24, h=12), Panel(dead_table, w=24, h=12)],
         ],
