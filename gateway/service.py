@@ -60,7 +60,12 @@ class Gateway:
         )
         self.link = StompLink(self.stomp_settings, client_name=client_id)
         self.forwarder = Forwarder(
-            sensor, self.source, self.link, self.settings, self.stomp_settings.queue_prefix
+            sensor,
+            self.source,
+            self.link,
+            self.settings,
+            self.stomp_settings.queue_prefix,
+            self.mqtt_settings.topic_prefix,
         )
         self.started_at = time.time()
 

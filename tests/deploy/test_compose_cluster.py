@@ -46,7 +46,7 @@ def test_clients_list_every_broker_and_node(override):
         env = services[name]["environment"]
         assert env["STOMP_HOSTS"] == "activemq:61613,activemq-standby:61613", name
     for name in ("ingestor-air", "ingestor-air-2", "ingestor-centrale", "alerts"):
-        assert services[name]["environment"]["ES_URLS"].count("http://") == 3, name
+        assert services[name]["environment"]["ES_URLS"].count("https://") == 3, name
 
 
 def test_gateway_replicas_share_a_group_with_distinct_client_ids(override):
