@@ -37,9 +37,11 @@ def es_cluster() -> Iterator[EsCluster]:
 
 
 @pytest.fixture
-def cluster_client(es_cluster: EsCluster) -> Iterator[Elasticsearch]:
+def cluster_client(es_cluster: EsCluster, prefix: str) -> Iterator[Elasticsearch]:
     client = make_client(ElasticsearchSettings(urls=",".join(es_cluster.urls()), request_timeout=60))
     yield client
+    client.options(ignore_status=404).indices.delete(index=f"{prefix}-*", expand_wildcards="all")
+    client.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-*")
     client.close()
 
 
@@ -61,6 +63,10 @@ def test_a_node_killed_under_load_loses_nothing(start_pipeline, prefix, es_clust
     deadline = time.monotonic() + 60
     while count(cluster_client, alias) == 0 and time.monotonic() < deadline:
         time.sleep(0.5)
+    # a steady state: the day's index has its replica started (in the seconds after an index is created,
+    # writes acknowledged by the primary alone are only on that node until it comes back: docs/scaling.md)
+    health = cluster_client.cluster.health(index=alias, wait_for_status="green", timeout="120s")
+    assert not health["timed_out"], f"the day's index never got its replica: {health}"
     replicas = cluster_client.indices.get_settings(index=alias, name="index.number_of_replicas")
     assert all(s["settings"]["index"]["number_of_replicas"] == "1" for s in replicas.values()), (
         f"the day's index has no replica on a 3-node cluster: {replicas}"
