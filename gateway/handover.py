@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from finemeca import naming
 from finemeca.config import MqttSettings, StompSettings
+from finemeca.errors import StopRequested
 from finemeca.logs import get_logger
 from finemeca.stomp_link import StompLink
 from gateway.forwarder import Forwarder
@@ -103,7 +104,17 @@ class Adopter:
                 with self.lock:
                     still_orphan = member in self.view.orphans
                 if still_orphan:
-                    self._adopt(member)
+                    self._adopt_or_retry(member)
+
+    def _adopt_or_retry(self, member: str) -> None:
+        """An adoption that fails (ActiveMQ down, broker restarting) is tried again later, not dropped."""
+        try:
+            self._adopt(member)
+        except StopRequested:
+            return
+        except Exception as exc:
+            log.error("gateway.adoption_failed", member=member, error=str(exc), retry_in_s=5)
+            threading.Timer(5.0, self.wake.set).start()
 
     def _group_topics(self, member: str) -> GroupTopics:
         prefix, group = self.mqtt.topic_prefix, self.settings.shared_group or ""
