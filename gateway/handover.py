@@ -138,7 +138,9 @@ class Adopter:
             adopting=True,
         )
         link = StompLink(self.stomp, client_name=f"{self.view.me}-adopting-{member}")
-        forwarder = Forwarder(self.sensor, source, link, self.settings, self.stomp.queue_prefix)
+        forwarder = Forwarder(
+            self.sensor, source, link, self.settings, self.stomp.queue_prefix, self.mqtt.topic_prefix
+        )
         link.ensure_connected(stop=self.stop_requested)
         source.start()
         if not source.wait_connected(timeout=30) or source.session_present is None:
