@@ -29,10 +29,10 @@ from alerts.mailer.recipients import RecipientBook
 from alerts.mailer.render import build_message, message_id
 from alerts.mailer.sent_store import SentStore
 from alerts.mailer.settings import MailerSettings
-from alerts.mailer.smtp import send_with_retries
 from finemeca.config import SmtpSettings, StompSettings
 from finemeca.deadletter import dead_letter_headers
 from finemeca.logs import get_logger
+from finemeca.mail import send_with_retries
 from finemeca.stomp_link import StompLink, ack_id
 
 log = get_logger(__name__)

@@ -1,4 +1,4 @@
-"""SMTP delivery (smtplib): plain, STARTTLS or implicit TLS, optional auth; retries transient failures."""
+"""SMTP delivery shared by the alert mailer and the weekly report (smtplib): plain, STARTTLS or implicit TLS, optional auth; retries transient failures."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def send_once(message: EmailMessage, settings: SmtpSettings) -> None:
                 raise PermanentSmtpError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from exc
             raise
         if refused:
-            log.warning("mailer.recipients_refused", refused=list(refused))
+            log.warning("mail.recipients_refused", refused=list(refused))
 
 
 def send_with_retries(
@@ -65,7 +65,7 @@ def send_with_retries(
         except (OSError, smtplib.SMTPException) as exc:
             if attempt == attempts:
                 raise
-            log.warning("mailer.smtp_retry", attempt=attempt, error=str(exc), retry_in=delay)
+            log.warning("mail.smtp_retry", attempt=attempt, error=str(exc), retry_in=delay)
             sleep(delay)
             delay = min(backoff_max, delay * 2)
     raise AssertionError("unreachable")
