@@ -10,11 +10,12 @@ import typer
 from finemeca.config import SmtpSettings
 from finemeca.errors import ConfigurationError
 from finemeca.es import make_client, wait_until_healthy
-from finemeca.logs import configure_logging
+from finemeca.logs import configure_logging, get_logger
 from report.costs import load_config
 from report.job import run_weekly
 from report.settings import ReportSettings
 
+log = get_logger(__name__)
 app = typer.Typer(no_args_is_help=True, help="Weekly report: what each customer's leaks cost.")
 
 
