@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -10,11 +13,14 @@ from finemeca.config import SmtpSettings
 from report.data import build_report
 from report.job import run_weekly
 from report.reference import CFM_TO_M3_PER_MIN
+from report.render import render_bodies
 from report.week import parse_week
 from tests.report.conftest import WEEK, at
+from tests.statuspage.chromium import Browser, locate_chromium
 from tools.stack import mailbox as mail_reader
 
 pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[2]
 
 H = timedelta(hours=1)
 M = timedelta(minutes=1)
@@ -85,8 +91,6 @@ def test_data_health(report):
 
 
 def test_text_mail_shows_the_figures(report):
-    from report.render import render_bodies
-
     subject, text, html = render_bodies(report)
     assert f"{WEEK}" in subject and "2 line(s) leaked" in subject
     assert (
@@ -135,3 +139,30 @@ def test_default_week_is_the_last_full_one_and_dry_run_writes_files(es, known_we
     assert "line-1: 2 leak(s)" in (tmp_path / f"{stem}.txt").read_text()
     assert f"{stem}-chart.png" in (tmp_path / f"{stem}.html").read_text()
     assert (tmp_path / f"{stem}-chart.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.slow
+def test_mail_renders_in_headless_chromium(es, known_week, smtp_settings, tmp_path):
+    """The HTML part as a mail client shows it (chart inline); FINEMECA_UPDATE_SCREENSHOT=1 refreshes
+    docs/weekly-report.png, the README's picture."""
+    out = tmp_path / "mail"
+    run_weekly(es, known_week.config, known_week.settings, smtp_settings, week=WEEK, dry_run_dir=out)
+    page = out / f"{known_week.customer}-{WEEK}.html"
+    browser = Browser(locate_chromium(), tmp_path / "profile", width=800, height=900)
+    try:
+        browser.send("Page.enable")
+        browser.send("Page.navigate", url=page.as_uri())
+        browser.wait_for("document.readyState === 'complete' && document.images[0].complete", 20, "the page")
+        assert browser.evaluate("document.images[0].naturalWidth") == 700  # the chart PNG loaded
+        text = browser.evaluate("document.body.innerText")
+        assert "line-2 still open" in text and "4 h 00 min" in text and "2184.0" in text
+        assert (
+            browser.evaluate("getComputedStyle(document.querySelector('.open')).color") == "rgb(192, 57, 43)"
+        )
+        shot = tmp_path / "weekly-report.png"
+        browser.screenshot(shot)
+        assert shot.read_bytes()[:4] == b"\x89PNG"
+        if os.environ.get("FINEMECA_UPDATE_SCREENSHOT") == "1":
+            shutil.copy(shot, REPO / "docs" / "weekly-report.png")
+    finally:
+        browser.close()
