@@ -10,7 +10,13 @@ from stomp.exception import StompException
 
 from finemeca import naming
 from finemeca.batching import take_batch
-from finemeca.deadletter import dead_letter_headers
+from finemeca.deadletter import (
+    dead_letter_headers,
+    header_value,
+    record_document,
+    record_message,
+    truncate_body,
+)
 from finemeca.logs import get_logger
 from finemeca.stomp_link import StompLink, StompUnavailableError
 from gateway import metrics
@@ -126,19 +132,14 @@ class Forwarder:
             headers = {
                 "content-type": "application/json",
                 "sensor": self.sensor,
-                "mqtt-topic": message.topic,
+                "mqtt-topic": header_value(message.topic),
                 "gateway-received-at": str(message.received_ms),
             }
             reason = rejection_reason(message.payload, self.settings.max_message_bytes)
             if reason is None:
                 frames.append((self.destination, message.payload, headers))
                 continue
-            log.warning("gateway.dead_letter", sensor=self.sensor, topic=message.topic, reason=reason)
-            body = message.payload[: self.settings.max_message_bytes]  # keep the DLQ itself bounded
-            dlq_headers = dead_letter_headers(reason, "gateway", self.sensor, message.topic, headers)
-            if len(body) < len(message.payload):
-                dlq_headers["dlq_truncated_from"] = str(len(message.payload))
-            frames.append((self.dlq, body, dlq_headers))
+            frames.extend(self._dead_letter_frames(message, headers, reason))
             rejected += 1
         tx = self.link.begin()
         try:
@@ -147,4 +148,16 @@ class Forwarder:
             self.link.abort(tx)
             raise
         self.link.commit(tx, timeout=self.settings.commit_timeout_s)
-        return len(frames) - rejected, rejected
+        return len(frames) - 2 * rejected, rejected
+
+    def _dead_letter_frames(
+        self, message: MqttMessage, headers: dict[str, str], reason: str
+    ) -> list[tuple[str, bytes, dict[str, str]]]:
+        """The DLQ copy (whole body up to the dead-letter maximum) and its record for the dead-letters
+        index, which the ingestor indexes from the data queue: both in the batch's transaction."""
+        log.warning("gateway.dead_letter", sensor=self.sensor, topic=message.topic, reason=reason)
+        dlq_headers = dead_letter_headers(reason, "gateway", self.sensor, message.topic, headers)
+        body = truncate_body(message.payload, self.settings.dead_letter_max_bytes, dlq_headers)
+        record = record_document(reason, "gateway", self.sensor, message.payload)
+        record_body, record_headers = record_message(record)
+        return [(self.dlq, body, dlq_headers), (self.destination, record_body, record_headers)]

@@ -24,6 +24,8 @@ def rejection_reason(payload: bytes, max_bytes: int) -> str | None:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         return f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+    except RecursionError:
+        return "not JSON this service can read: nested too deeply"
     if not isinstance(data, dict):
         return f"JSON must be an object, got {type(data).__name__}"
     return None

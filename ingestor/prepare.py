@@ -11,7 +11,11 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from finemeca import naming
+from finemeca.deadletter import RECORD_HEADER, RECORD_KIND, record_id, truncation_reason
+from ingestor.indices import DEADLETTER_MAPPINGS, deadletter_index
 from sensors.base import Document, SensorPlugin, UnknownFieldsError
+
+_RECORD_FIELDS = frozenset(DEADLETTER_MAPPINGS["properties"])
 
 
 @dataclass(slots=True)
@@ -30,6 +34,7 @@ class Prepared:
     index: str
     doc_id: str
     document: Document
+    record: bool = False  # a gateway's dead-letter record for the dead-letters index, not sensor data
 
 
 @dataclass(slots=True)
@@ -58,11 +63,13 @@ def describe_validation_error(exc: ValidationError) -> str:
 
 
 def _device_key(body: bytes) -> str | None:
+    """`<idGateway>-<idDevice>` as sent (for the dead-letter record), bounded; None if absent."""
     try:
         data = json.loads(body)
-        return f"{data['idGateway']}-{data['idDevice']}" if isinstance(data, dict) else None
-    except (ValueError, KeyError, TypeError):
+        key = f"{data['idGateway']}-{data['idDevice']}" if isinstance(data, dict) else None
+    except (ValueError, KeyError, TypeError, RecursionError):
         return None
+    return key[:64] if key else None
 
 
 def prepare(
@@ -71,6 +78,12 @@ def prepare(
     batch = PreparedBatch()
     now = datetime.now(UTC)
     for incoming in messages:
+        if incoming.headers.get(RECORD_HEADER) == RECORD_KIND:
+            _add_record(batch, incoming, index_prefix)
+            continue
+        if reason := truncation_reason(incoming.headers, incoming.body):
+            batch.rejected.append(Rejected(incoming, "parse", reason))
+            continue
         try:
             payload = plugin.parse(incoming.body)
         except ValidationError as exc:
@@ -82,6 +95,11 @@ def prepare(
             continue
         except (ValueError, UnicodeDecodeError) as exc:
             batch.rejected.append(Rejected(incoming, "parse", f"not a JSON object: {exc}"))
+            continue
+        except RecursionError:
+            batch.rejected.append(
+                Rejected(incoming, "parse", "not JSON this service can read: nested too deeply")
+            )
             continue
         try:
             document = plugin.to_document(payload, zone)
@@ -98,3 +116,19 @@ def prepare(
         index = naming.daily_index(plugin.name, timestamp, index_prefix)
         batch.ready.append(Prepared(incoming, index, doc_id, document))
     return batch
+
+
+def _add_record(batch: PreparedBatch, incoming: Incoming, index_prefix: str) -> None:
+    """A gateway's dead-letter record: indexed into the dead-letters index, id from the message id."""
+    try:
+        data = json.loads(incoming.body)
+        if not isinstance(data, dict):
+            raise ValueError(f"expected an object, got {type(data).__name__}")
+    except (ValueError, RecursionError) as exc:
+        batch.rejected.append(Rejected(incoming, "parse", f"dead-letter record is not a JSON object: {exc}"))
+        return
+    document = {key: value for key, value in data.items() if key in _RECORD_FIELDS}
+    key = str(incoming.headers.get("message-id") or incoming.body)
+    stage = str(document.get("stage", "gateway"))
+    index = deadletter_index(index_prefix)
+    batch.ready.append(Prepared(incoming, index, record_id(stage, key), document, record=True))

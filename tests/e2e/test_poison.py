@@ -1,0 +1,51 @@
+"""Issue 10, finding 1: one poison message must not stop a sensor (real gateway, ingestor, ActiveMQ, ES).
+
+A msgCount of 2^70 (or ids above 2^63) used to pass validation and then break the bulk body's
+serialisation: the worker died with its whole batch, good messages included, and with one worker the
+process exited 0. Now such values are refused at validation with the field named, the good messages of
+the same batch are indexed, and the ingestor stays alive and healthy.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from finemeca import naming
+from tests.e2e.helpers import publish, wait_for_count, wait_for_dead_letters
+
+pytestmark = pytest.mark.e2e
+SENSOR = "devicev01"
+GOOD: dict[str, Any] = json.loads(Path("sensors/devicev01/sample.json").read_text())
+POISON = {
+    "msgCount 2^70": ({"msgCount": 2**70}, "msgCount"),
+    "idGateway 2^64": ({"idGateway": 2**64}, "idGateway"),
+    "idDevice 2^63": ({"idDevice": 2**63}, "idDevice"),
+}
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_poisoned_queue_drains(start_pipeline, prefix, es_client, workers):
+    pipeline = start_pipeline([SENSOR], INGESTOR_WORKERS=workers, INGESTOR_BATCH_TIMEOUT_MS="1000")
+    good = [{**GOOD, "msgCount": 1000 + i} for i in range(12)]
+    payloads: list[dict[str, Any]] = []
+    for i, (change, _field) in enumerate(POISON.values()):  # poison between good messages, one batch
+        payloads += [*good[4 * i : 4 * i + 4], {**GOOD, **change}]
+    publish(prefix, SENSOR, payloads)
+
+    alias = naming.data_index_alias(SENSOR, prefix)
+    assert wait_for_count(es_client, alias, len(good)) == len(good), "good messages of the batch lost"
+    letters = wait_for_dead_letters(prefix, SENSOR, len(POISON))
+    assert len(letters) == len(POISON)
+    for name, (change, field) in POISON.items():
+        [letter] = [d for d in letters if json.loads(d.body)[field] == change[field]]
+        assert letter.stage == "validate", name
+        assert field in letter.reason and "less than or equal" in letter.reason, letter.reason
+    ingestor = pipeline.get("ingestor", SENSOR)
+    assert ingestor.alive(), "the ingestor died on a poison message"
+    state = ingestor.health()
+    assert state is not None and state["ok"] is True and state["dead_lettered"] == len(POISON), state
+    assert state["indexed"] == len(good)
