@@ -101,6 +101,10 @@ def prepare(
                 Rejected(incoming, "parse", "not JSON this service can read: nested too deeply")
             )
             continue
+        except Exception as exc:  # a validator bug must not stop the ingestor either
+            reason = f"{type(exc).__name__}: {exc}"
+            batch.rejected.append(Rejected(incoming, "validate", reason, _device_key(incoming.body)))
+            continue
         try:
             document = plugin.to_document(payload, zone)
             timestamp = plugin.timestamp(payload, zone)

@@ -207,9 +207,16 @@ class FamilyPayload(BaseModel):
     device: OptionalText = Field(None, alias="Device")
     time: str = Field(alias="Time", description="local wall clock as sent, e.g. '2022-04-17 23:54:41'")
     msg_count: MessageCount = Field(alias="msgCount")
-    length: Annotated[OptionalInt, Field(ge=0, le=65535)] = Field(None, alias="Length")
-    rssi: Annotated[OptionalFloat, Field(ge=-200, le=50)] = Field(None, alias="RSSI")
-    snr: Annotated[OptionalFloat, Field(ge=-50, le=50)] = Field(None, alias="SNR")
+    # bounds inside the optional: on `X | None` they would be applied to None too (a TypeError)
+    length: Annotated[Annotated[int, Field(ge=0, le=65535)] | None, BeforeValidator(_number_or_none)] = Field(
+        None, alias="Length"
+    )
+    rssi: Annotated[
+        Annotated[FiniteFloat, Field(ge=-200, le=50)] | None, BeforeValidator(_number_or_none)
+    ] = Field(None, alias="RSSI")
+    snr: Annotated[Annotated[FiniteFloat, Field(ge=-50, le=50)] | None, BeforeValidator(_number_or_none)] = (
+        Field(None, alias="SNR")
+    )
     mod: OptionalText = Field(None, alias="Mod")
 
     @field_validator("time", mode="before")
