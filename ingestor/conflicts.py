@@ -12,7 +12,7 @@ from typing import Any
 
 from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout
-from elasticsearch import Elasticsearch
+from elasticsearch import ApiError, Elasticsearch
 
 from finemeca.retry import RetryPolicy, retrying
 from ingestor.prepare import Prepared
@@ -44,7 +44,7 @@ def find_conflicts(
     for attempt in retrying(
         RetryPolicy(initial=0.25, cap=max_backoff),
         stop=stop,
-        retry_on=(TransportConnectionError, ConnectionTimeout),
+        retry_on=(TransportConnectionError, ConnectionTimeout, ApiError),  # visible: /healthz stuck
         name="ingestor.conflict_check",
     ):
         with attempt:

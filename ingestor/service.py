@@ -258,6 +258,7 @@ class Ingestor:
         )
         conflicting = {id(p) for p, _reason in conflicts}
         duplicates = [p for p in outcome.duplicates if id(p) not in conflicting]
+        duplicate_data = [p for p in duplicates if not p.record]
         rejected = prepared.rejected + [
             Rejected(p.incoming, stage, reason, p.document.get("device_key"))
             for stage, failures in (("index", outcome.rejected), ("conflict", conflicts))
@@ -275,11 +276,11 @@ class Ingestor:
         acked = self._ack(done)
         with self._counts_lock:
             self.indexed += len(created)
-            self.duplicates += len(duplicates)
+            self.duplicates += len(duplicate_data)
             self.conflicts += len(conflicts)
             self.dead_lettered += len(rejected)
         metrics.INDEXED.labels(self.sensor).inc(len(created))
-        metrics.DUPLICATES.labels(self.sensor).inc(len(duplicates))
+        metrics.DUPLICATES.labels(self.sensor).inc(len(duplicate_data))
         self._observe_lag(created)
         self.last_batch_at = time.time()
         if acked < len(done):
