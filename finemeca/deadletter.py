@@ -14,6 +14,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from finemeca import naming
+
 # STOMP headers ActiveMQ reserves or recomputes; never copied onto a dead-lettered copy.
 _RESERVED = {
     "message-id",
@@ -36,9 +38,15 @@ MAX_HEADER_CHARS = 1000
 # The body of a dead letter is kept whole up to this size (the gateway's GATEWAY_DEAD_LETTER_MAX_BYTES
 # default); beyond it only the first bytes are kept and `dlq_truncated_from` gives the original size.
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
-TRUNCATED_HEADER = "dlq_truncated_from"
+TRUNCATED_HEADER = naming.DLQ_TRUNCATED_FROM
 # Dead-letter headers a re-drive drops: they describe the rejection, not the message.
-_REJECTION_HEADERS = {"dlq_reason", "dlq_stage", "dlq_sensor", "dlq_at", "dlq_origin"}
+_REJECTION_HEADERS = {
+    naming.DLQ_REASON,
+    naming.DLQ_STAGE,
+    naming.DLQ_SENSOR,
+    naming.DLQ_AT,
+    naming.DLQ_ORIGIN,
+}
 RECORD_HEADER = "finemeca_record"
 RECORD_KIND = "deadletter"
 PREVIEW_CHARS = 500
@@ -58,11 +66,11 @@ def dead_letter_headers(
     one_line = header_value(" ".join(reason.split()))
     headers.update(
         {
-            "dlq_reason": one_line[:MAX_REASON_CHARS],
-            "dlq_stage": stage,
-            "dlq_sensor": sensor,
-            "dlq_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            "dlq_origin": header_value(origin),
+            naming.DLQ_REASON: one_line[:MAX_REASON_CHARS],
+            naming.DLQ_STAGE: stage,
+            naming.DLQ_SENSOR: sensor,
+            naming.DLQ_AT: datetime.now(UTC).isoformat(timespec="milliseconds"),
+            naming.DLQ_ORIGIN: header_value(origin),
         }
     )
     return headers
@@ -83,8 +91,8 @@ def redrive_headers(dead_letter: dict[str, str], now_ms: int) -> dict[str, str]:
         for k, v in dead_letter.items()
         if k not in _RESERVED and k not in _REJECTION_HEADERS and not k.startswith("redriven_")
     }
-    kept["redriven_from_reason"] = dead_letter.get("dlq_reason", "")[:300]
-    kept["redriven_from_stage"] = dead_letter.get("dlq_stage", "")
+    kept["redriven_from_reason"] = dead_letter.get(naming.DLQ_REASON, "")[:300]
+    kept["redriven_from_stage"] = dead_letter.get(naming.DLQ_STAGE, "")
     kept["redriven_at"] = str(now_ms)
     return kept
 

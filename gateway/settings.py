@@ -30,6 +30,9 @@ class GatewaySettings(BaseSettings):
         description="a dead letter keeps the whole body up to this size, beyond it the start only",
     )
     commit_timeout_s: float = Field(30.0, gt=0)
+    max_retry_backoff_s: float = Field(
+        30.0, gt=0, description="cap of the retry backoff while ActiveMQ is down"
+    )
 
     def mqtt_client_id(self, sensor: str) -> str:
         if self.client_id:

@@ -32,17 +32,14 @@ def differences(stored: dict[str, Any], new: dict[str, Any], limit: int = 5) -> 
 
 
 def find_conflicts(
-    es: Elasticsearch,
-    duplicates: list[Prepared],
-    stop: threading.Event,
-    max_backoff: float = 30.0,
+    es: Elasticsearch, duplicates: list[Prepared], policy: RetryPolicy, stop: threading.Event
 ) -> list[tuple[Prepared, str]]:
     """The duplicates whose stored document differs, each with a reason naming the fields."""
     if not duplicates:
         return []
     docs = [{"_index": p.index, "_id": p.doc_id} for p in duplicates]
     for attempt in retrying(
-        RetryPolicy(initial=0.25, cap=max_backoff),
+        policy,
         stop=stop,
         retry_on=(TransportConnectionError, ConnectionTimeout, ApiError),  # visible: /healthz stuck
         name="ingestor.conflict_check",

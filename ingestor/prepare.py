@@ -12,8 +12,8 @@ from pydantic import ValidationError
 
 from finemeca import naming
 from finemeca.deadletter import RECORD_HEADER, RECORD_KIND, record_id, truncation_reason
-from ingestor.indices import DEADLETTER_MAPPINGS, deadletter_index
-from sensors.base import Document, SensorPlugin, UnknownFieldsError
+from ingestor.indices import DEADLETTER_MAPPINGS
+from sensors.base import Document, SensorPlugin, UnknownFields, UnknownFieldsError
 
 _RECORD_FIELDS = frozenset(DEADLETTER_MAPPINGS["properties"])
 
@@ -73,8 +73,14 @@ def _device_key(body: bytes) -> str | None:
 
 
 def prepare(
-    messages: list[Incoming], plugin: SensorPlugin, zone: ZoneInfo, index_prefix: str = naming.DEFAULT_PREFIX
+    messages: list[Incoming],
+    plugin: SensorPlugin,
+    zone: ZoneInfo,
+    index_prefix: str = naming.DEFAULT_PREFIX,
+    unknown_fields: UnknownFields = "reject",
 ) -> PreparedBatch:
+    """Validate and transform each message with the plugin, handing it the engine's settings (`zone`,
+    `unknown_fields`); what fails is a `Rejected` with its stage and reason, never an exception."""
     batch = PreparedBatch()
     now = datetime.now(UTC)
     for incoming in messages:
@@ -85,7 +91,7 @@ def prepare(
             batch.rejected.append(Rejected(incoming, "parse", reason))
             continue
         try:
-            payload = plugin.parse(incoming.body)
+            payload = plugin.parse(incoming.body, unknown_fields)
         except ValidationError as exc:
             stage, reason = "validate", describe_validation_error(exc)
             batch.rejected.append(Rejected(incoming, stage, reason, _device_key(incoming.body)))
@@ -113,7 +119,7 @@ def prepare(
             reason = f"{type(exc).__name__}: {exc}"
             batch.rejected.append(Rejected(incoming, "transform", reason, _device_key(incoming.body)))
             continue
-        received = incoming.headers.get("gateway-received-at")
+        received = incoming.headers.get(naming.HEADER_RECEIVED_AT)
         if received and str(received).isdigit():
             document["received_at"] = datetime.fromtimestamp(int(received) / 1000, UTC).isoformat()
         document["ingested_at"] = now.isoformat()
@@ -134,5 +140,5 @@ def _add_record(batch: PreparedBatch, incoming: Incoming, index_prefix: str) -> 
     document = {key: value for key, value in data.items() if key in _RECORD_FIELDS}
     key = str(incoming.headers.get("message-id") or incoming.body)
     stage = str(document.get("stage", "gateway"))
-    index = deadletter_index(index_prefix)
+    index = naming.deadletter_index(index_prefix)
     batch.ready.append(Prepared(incoming, index, record_id(stage, key), document, record=True))

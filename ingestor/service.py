@@ -27,13 +27,15 @@ from finemeca.batching import take_batch
 from finemeca.config import ElasticsearchSettings, ObservabilitySettings, StompSettings
 from finemeca.deadletter import dead_letter_headers, record_document, record_id
 from finemeca.errors import StopRequested
-from finemeca.es import make_client, wait_until_healthy
+from finemeca.es import ensure_index, make_client, wait_until_healthy
 from finemeca.logs import get_logger
 from finemeca.metrics import serve_health_and_metrics
+from finemeca.retry import RetryPolicy, retrying
 from finemeca.stomp_link import StompLink, StompUnavailableError, ack_id
 from ingestor import bulk, metrics
 from ingestor.conflicts import find_conflicts
-from ingestor.indices import DEADLETTER_MAPPINGS, deadletter_index, ensure_index, ensure_sensor_template
+from ingestor.derived import run_after_index
+from ingestor.indices import DEADLETTER_MAPPINGS, ensure_sensor_template
 from ingestor.prepare import Incoming, Rejected, prepare
 from ingestor.settings import IngestorSettings
 from sensors.registry import get_sensor
@@ -63,6 +65,7 @@ class Ingestor:
         )
         self.es: Elasticsearch = make_client(self.es_settings, serializer=OrjsonSerializer())
         self.stop_requested = threading.Event()
+        self.retry_policy = RetryPolicy(initial=0.5, cap=self.settings.max_retry_backoff_s)
         self._failure: BaseException | None = None
         self._signalled = False
         self._counts_lock = threading.Lock()
@@ -117,7 +120,7 @@ class Ingestor:
             self.settings.refresh_interval,
         )
         ensure_index(
-            self.es, deadletter_index(self.prefix), DEADLETTER_MAPPINGS, self.settings.index_replicas
+            self.es, naming.deadletter_index(self.prefix), DEADLETTER_MAPPINGS, self.settings.index_replicas
         )
         self.es_ok = True
 
@@ -128,7 +131,7 @@ class Ingestor:
             signal.signal(signal.SIGINT, self.request_stop)
         try:
             self.setup()
-        except (InterruptedError, StopRequested):
+        except StopRequested:
             log.info("ingestor.stopped_before_start", sensor=self.sensor)
             return 0
         self.link.subscribe(
@@ -158,7 +161,7 @@ class Ingestor:
             if self._failure is not None:
                 raise self._failure
             self._drain()
-        except (StompUnavailableError, InterruptedError, StopRequested) as exc:
+        except (StompUnavailableError, StopRequested) as exc:
             failed = not self._signalled
             (log.error if failed else log.warning)(
                 "ingestor.stopped_with_pending",
@@ -206,7 +209,7 @@ class Ingestor:
                 finally:
                     self._busy_since.pop(name, None)
                     self._last_progress = time.monotonic()
-        except (StompUnavailableError, InterruptedError, StopRequested) as exc:
+        except (StompUnavailableError, StopRequested) as exc:
             self._failure = exc
             self.stop_requested.set()
         except Exception as exc:
@@ -233,28 +236,25 @@ class Ingestor:
     def process(self, batch: list[Incoming]) -> None:
         metrics.RECEIVED.labels(self.sensor).inc(len(batch))
         metrics.PENDING.labels(self.sensor).set(self.inbox.qsize() + len(batch))
-        prepared = prepare(batch, self.plugin, self.settings.zone, self.prefix)
+        prepared = prepare(batch, self.plugin, self.settings.zone, self.prefix, self.settings.unknown_fields)
         started = time.monotonic()
         try:
             outcome = bulk.write(
                 self.es,
                 prepared.ready,
-                self.stop_requested.is_set,
-                self.settings.max_retry_backoff_s,
+                self.retry_policy,
+                stop=self.stop_requested,
                 on_unavailable=self._elasticsearch_unavailable,
             )
             self.es_ok = True
-        except InterruptedError:
+        except StopRequested:
             self.es_ok = False
             raise
         metrics.BULK_SECONDS.labels(self.sensor).observe(time.monotonic() - started)
         metrics.BATCH_SIZE.labels(self.sensor).observe(len(prepared.ready))
         metrics.RETRIES.labels(self.sensor).inc(outcome.retries)
         conflicts = find_conflicts(
-            self.es,
-            [p for p in outcome.duplicates if not p.record],
-            self.stop_requested,
-            self.settings.max_retry_backoff_s,
+            self.es, [p for p in outcome.duplicates if not p.record], self.retry_policy, self.stop_requested
         )
         conflicting = {id(p) for p, _reason in conflicts}
         duplicates = [p for p in outcome.duplicates if id(p) not in conflicting]
@@ -269,7 +269,8 @@ class Ingestor:
         created = [p for p in outcome.created if not p.record]  # gateway records are not sensor data
         if created:
             try:
-                self.plugin.after_index(self.es, [p.document for p in created], self.prefix)
+                written = [(p.index, p.document) for p in created]
+                run_after_index(self.es, self.plugin, written, self.prefix, self.settings.zone)
             except Exception as exc:  # derived data: recomputed by the next batch, never blocks ingestion
                 log.error("ingestor.after_index_failed", sensor=self.sensor, error=str(exc))
         done = [p.incoming for p in outcome.created + duplicates] + [r.incoming for r in rejected]
@@ -308,14 +309,20 @@ class Ingestor:
     def _observe_lag(self, created: list[bulk.Prepared]) -> None:
         now_ms = time.time() * 1000
         for p in created:
-            received = p.incoming.headers.get("gateway-received-at")
+            received = p.incoming.headers.get(naming.HEADER_RECEIVED_AT)
             if received and str(received).isdigit():
                 metrics.LAG_SECONDS.labels(self.sensor).observe((now_ms - int(received)) / 1000)
 
     def _dead_letter(self, rejected: list[Rejected]) -> None:
         """Copy rejected messages to the DLQ (confirmed by receipt) before they are acked."""
-        while True:
-            try:
+        for attempt in retrying(
+            self.retry_policy,
+            stop=self.stop_requested,
+            retry_on=(StompException, StompUnavailableError, OSError),
+            name="ingestor.dead_letter",
+            log_fields={"sensor": self.sensor, "messages": len(rejected)},
+        ):
+            with attempt:
                 self.link.ensure_connected(stop=self.stop_requested)
                 tx = self.link.begin()
                 for r in rejected:
@@ -324,11 +331,6 @@ class Ingestor:
                     )
                     self.link.send(self.dlq, r.incoming.body, headers, transaction=tx)
                 self.link.commit(tx)
-                break
-            except (StompException, StompUnavailableError, OSError) as exc:
-                log.warning("ingestor.dead_letter_retry", sensor=self.sensor, error=str(exc))
-                if self.stop_requested.wait(1.0):
-                    raise InterruptedError("stop requested while dead-lettering") from exc
         for r in rejected:
             metrics.DEAD_LETTERED.labels(self.sensor, r.stage).inc()
             log.warning(
@@ -346,7 +348,7 @@ class Ingestor:
         for r in rejected:
             key = str(r.incoming.headers.get("message-id") or r.incoming.body)  # redelivery: one record
             operations.append(
-                {"create": {"_index": deadletter_index(self.prefix), "_id": record_id(r.stage, key)}}
+                {"create": {"_index": naming.deadletter_index(self.prefix), "_id": record_id(r.stage, key)}}
             )
             operations.append(record_document(r.reason, r.stage, self.sensor, r.incoming.body, r.device_key))
         try:

@@ -10,6 +10,7 @@ from elasticsearch.serializer import OrjsonSerializer
 
 from finemeca.config import ElasticsearchSettings
 from finemeca.es import make_client
+from finemeca.retry import RetryPolicy
 from ingestor import bulk
 from ingestor.prepare import Incoming, Prepared
 
@@ -42,7 +43,7 @@ def test_unserialisable_and_refused_items_are_rejected_alone(index):
     mapping = _item(name, "mapping", {"n": "not a number"})  # an ordinary per-item refusal
     batch = [*good[:2], too_big, *good[2:4], surrogate, long_id, *good[4:], mapping]
 
-    outcome = bulk.write(es, batch)
+    outcome = bulk.write(es, batch, RetryPolicy(initial=0.1, max_attempts=3))
 
     assert sorted(p.doc_id for p in outcome.created) == sorted(p.doc_id for p in good)
     reasons = {p.doc_id[:10]: reason for p, reason in outcome.rejected}

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from finemeca.config import ElasticsearchSettings
 from finemeca.es import make_client
+from finemeca.retry import RetryPolicy
 from ingestor import bulk
 from ingestor.indices import ensure_sensor_template
 from ingestor.prepare import Incoming, prepare
@@ -105,7 +106,7 @@ def _check(es: Elasticsearch, prefix: str, sensor: str, body: bytes) -> None:
     batch = prepare([incoming], get_sensor(sensor), ZONE, prefix)
     for rejected in batch.rejected:
         assert rejected.stage in STAGES and len(rejected.reason) > 10, rejected
-    outcome = bulk.write(es, batch.ready)
+    outcome = bulk.write(es, batch.ready, RetryPolicy(initial=0.1, max_attempts=3))
     refused = [reason for _p, reason in outcome.rejected]
     assert not refused, f"passed validation but Elasticsearch refused it: {refused} for {body[:300]!r}"
     assert len(outcome.created) + len(outcome.duplicates) + len(batch.rejected) == 1
