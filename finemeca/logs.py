@@ -10,6 +10,17 @@ import structlog
 from finemeca.config import ObservabilitySettings
 
 
+class _CurrentStderr:
+    """Whatever `sys.stderr` is when a line is written: loggers cached on first use keep working when a
+    caller (a test runner, typer's CliRunner) swaps stderr and closes its replacement."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(settings: ObservabilitySettings | None = None, **bound: object) -> None:
     """Configure structlog + stdlib logging once per process; `bound` is added to every line."""
     settings = settings or ObservabilitySettings()
@@ -29,7 +40,7 @@ def configure_logging(settings: ObservabilitySettings | None = None, **bound: ob
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=max(level, logging.WARNING), stream=sys.stderr, format="%(name)s %(message)s")

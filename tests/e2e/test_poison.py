@@ -49,3 +49,19 @@ def test_poisoned_queue_drains(start_pipeline, prefix, es_client, workers):
     state = ingestor.health()
     assert state is not None and state["ok"] is True and state["dead_lettered"] == len(POISON), state
     assert state["indexed"] == len(good)
+
+
+def test_a_12kb_topic_does_not_block_the_gateway(start_pipeline, prefix, es_client):
+    """ActiveMQ drops a STOMP connection whose header line exceeds 10 KiB: a huge MQTT topic copied into the
+    `mqtt-topic` header would make the gateway retry its batch forever. Headers are capped instead."""
+    pipeline = start_pipeline([SENSOR])
+    long_id = "9" * 12_000  # the topic carries idGateway: finemeca/devicev01/999…/100
+    good = [{**GOOD, "msgCount": 3000 + i} for i in range(4)]
+    publish(prefix, SENSOR, [good[0], {**GOOD, "idGateway": long_id}, *good[1:]])
+
+    alias = naming.data_index_alias(SENSOR, prefix)
+    assert wait_for_count(es_client, alias, len(good)) == len(good), "the gateway is stuck on the topic"
+    [letter] = wait_for_dead_letters(prefix, SENSOR, 1)
+    assert letter.stage == "validate" and "idGateway" in letter.reason
+    assert len(letter.headers["mqtt-topic"]) == 1000
+    assert all(proc.alive() for proc in pipeline.processes)
