@@ -4,17 +4,12 @@ Each one ends in its sensor's dead-letter queue with the expected stage and a re
 dead-letters index the operations dashboard counts; the good messages published between and after them
 all arrive; no process dies. Then the operator's view: filter by stage, re-drive, nothing is lost.
 
-A corpus line: `name`, `sensor`, expected `stage` and words of the `reason`, and the body as one of
-`text` (UTF-8), `hex` (raw bytes), `repeat` ([text, times]), `json` (fields over the sensor's sample.json,
-`drop` removes fields) or `pad` (the sample with a `Padding` field of that many characters).
+The corpus format is described in tools/simulate/hostile.py.
 """
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,52 +18,17 @@ from finemeca import naming
 from finemeca.config import StompSettings
 from ingestor.dlq import browse, redrive
 from tests.e2e.helpers import dead_letter_records, publish, wait_for_count, wait_for_dead_letters
+from tools.simulate.hostile import load_corpus, sample
 
 pytestmark = pytest.mark.e2e
-CORPUS_FILE = Path(__file__).parent / "data" / "hostile.jsonl"
 SENSORS = ["devicev01", "air"]
-
-
-@dataclass(frozen=True)
-class Hostile:
-    name: str
-    sensor: str
-    stage: str
-    reason: str
-    body: bytes
-
-
-def _sample(sensor: str) -> dict[str, Any]:
-    return json.loads(Path(f"sensors/{sensor}/sample.json").read_text())  # type: ignore[no-any-return]
-
-
-def _body(case: dict[str, Any]) -> bytes:
-    if "text" in case:
-        return str(case["text"]).encode()
-    if "hex" in case:
-        return bytes.fromhex(case["hex"])
-    if "repeat" in case:
-        text, times = case["repeat"]
-        return (text * times).encode()
-    payload = {**_sample(case["sensor"]), **case.get("json", {})}
-    if "pad" in case:
-        payload["Padding"] = "x" * case["pad"]
-    for key in case.get("drop", []):
-        payload.pop(key)
-    return json.dumps(payload).encode()
-
-
-def load_corpus() -> list[Hostile]:
-    lines = CORPUS_FILE.read_text().splitlines()
-    cases = [json.loads(line) for line in lines if line.strip()]
-    return [Hostile(c["name"], c["sensor"], c["stage"], c["reason"], _body(c)) for c in cases]
 
 
 def _good(sensor: str, n: int) -> list[dict[str, Any]]:
     """Good messages, some with the 'NULL'/null values real devices send (Length null was a poison)."""
-    sample = _sample(sensor)
+    base = sample(sensor)
     variants = [{}, {"Length": "NULL", "RSSI": None}, {"SNR": "NULL", "Customer": None}]
-    return [{**sample, **variants[i % len(variants)], "msgCount": 5000 + i} for i in range(n)]
+    return [{**base, **variants[i % len(variants)], "msgCount": 5000 + i} for i in range(n)]
 
 
 def test_hostile_corpus_is_dead_lettered_and_good_messages_arrive(start_pipeline, prefix, es_client):
