@@ -51,6 +51,19 @@ RECORD_HEADER = "finemeca_record"
 RECORD_KIND = "deadletter"
 PREVIEW_CHARS = 500
 
+# The dead-letter record index (naming.deadletter_index): written by the ingestor, read by the dashboards.
+DEADLETTER_MAPPINGS: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "@timestamp": {"type": "date"},
+        "sensor": {"type": "keyword"},
+        "stage": {"type": "keyword"},
+        "reason": {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 512}}},
+        "device_key": {"type": "keyword"},
+        "body_preview": {"type": "text", "index": False},
+    },
+}
+
 
 def header_value(value: Any) -> str:
     """One STOMP-safe header value: valid UTF-8, bounded."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO, cast
 
 import structlog
 
@@ -11,8 +12,7 @@ from finemeca.config import ObservabilitySettings
 
 
 class _CurrentStderr:
-    """Whatever `sys.stderr` is when a line is written: loggers cached on first use keep working when a
-    caller (a test runner, typer's CliRunner) swaps stderr and closes its replacement."""
+    """`sys.stderr` as it is at each write: a CLI or test runner may swap it and close the old one."""
 
     def write(self, text: str) -> int:
         return sys.stderr.write(text)
@@ -40,7 +40,7 @@ def configure_logging(settings: ObservabilitySettings | None = None, **bound: ob
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
+        logger_factory=structlog.PrintLoggerFactory(file=cast(TextIO, _CurrentStderr())),
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=max(level, logging.WARNING), stream=sys.stderr, format="%(name)s %(message)s")

@@ -31,7 +31,7 @@ log = get_logger(__name__)
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 # A whole request refused for these is the server's or the operator's problem, not the data's: wait.
 WAIT_STATUS = RETRYABLE_STATUS | {401, 403}
-DEFAULT_POLICY = RetryPolicy(initial=0.5, cap=30.0)
+DEFAULT_POLICY = RetryPolicy(initial=0.5, cap=30.0)  # the ingestor builds its own from INGESTOR_* settings
 
 
 @dataclass
@@ -74,7 +74,7 @@ class _PendingItemsError(TransientError):
 def write(
     es: Elasticsearch,
     items: list[Prepared],
-    policy: RetryPolicy | None = None,
+    policy: RetryPolicy = DEFAULT_POLICY,
     stop: threading.Event | None = None,
     on_unavailable: Callable[[], None] = lambda: None,
 ) -> BulkOutcome:
@@ -85,9 +85,7 @@ def write(
     while the loop waits, instead of after it."""
     outcome = BulkOutcome()
     pending = items
-    for attempt in retrying(
-        policy or DEFAULT_POLICY, stop=stop, retry_on=(_PendingItemsError,), name="ingestor.bulk"
-    ):
+    for attempt in retrying(policy, stop=stop, retry_on=(_PendingItemsError,), name="ingestor.bulk"):
         with attempt:
             if pending:
                 pending = _write_once(es, pending, outcome, on_unavailable)

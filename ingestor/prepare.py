@@ -11,8 +11,13 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from finemeca import naming
-from finemeca.deadletter import RECORD_HEADER, RECORD_KIND, record_id, truncation_reason
-from ingestor.indices import DEADLETTER_MAPPINGS
+from finemeca.deadletter import (
+    DEADLETTER_MAPPINGS,
+    RECORD_HEADER,
+    RECORD_KIND,
+    record_id,
+    truncation_reason,
+)
 from sensors.base import Document, SensorPlugin, UnknownFields, UnknownFieldsError
 
 _RECORD_FIELDS = frozenset(DEADLETTER_MAPPINGS["properties"])

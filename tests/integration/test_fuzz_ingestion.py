@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from elasticsearch import Elasticsearch
@@ -26,12 +27,12 @@ from ingestor import bulk
 from ingestor.indices import ensure_sensor_template
 from ingestor.prepare import Incoming, prepare
 from sensors.base import SensorPlugin
-from sensors.fields import sensor_timezone
+from sensors.fields import DEFAULT_TIMEZONE
 from sensors.registry import available_sensors, get_sensor
 
 pytestmark = pytest.mark.integration
 STAGES = {"parse", "validate", "transform"}
-ZONE = sensor_timezone("Europe/Brussels")
+ZONE = ZoneInfo(DEFAULT_TIMEZONE)
 
 NASTY_TEXT = ["NULL", "null", "", "  ", " 12 ", "1e400", "-0", "0x10", "NaN", "Infinity", "\u0000", "é" * 300]
 TIMES = [
