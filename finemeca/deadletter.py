@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from finemeca import naming
+from finemeca.bounded import shorten
 
 # STOMP headers ActiveMQ reserves or recomputes; never copied onto a dead-lettered copy.
 _RESERVED = {
@@ -34,7 +35,7 @@ _RESERVED = {
 }
 MAX_REASON_CHARS = 900
 # ActiveMQ refuses a STOMP header line above 10 KiB (and drops the connection): copied values are capped.
-MAX_HEADER_CHARS = 1000
+MAX_HEADER_CHARS = 1000  # any other copied header (e.g. a hostile MQTT topic) is cut to this
 # The body of a dead letter is kept whole up to this size (the gateway's GATEWAY_DEAD_LETTER_MAX_BYTES
 # default); beyond it only the first bytes are kept and `dlq_truncated_from` gives the original size.
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
@@ -65,10 +66,14 @@ DEADLETTER_MAPPINGS: dict[str, Any] = {
 }
 
 
+def _valid_utf8(text: str) -> str:
+    """Lone surrogates (from JSON escapes) written as `\\udXXX`: a STOMP frame must encode as UTF-8."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def header_value(value: Any) -> str:
     """One STOMP-safe header value: valid UTF-8, bounded."""
-    text = str(value).encode("utf-8", "backslashreplace").decode("utf-8")
-    return text[:MAX_HEADER_CHARS]
+    return shorten(_valid_utf8(str(value)), MAX_HEADER_CHARS)
 
 
 def dead_letter_headers(
@@ -76,10 +81,10 @@ def dead_letter_headers(
 ) -> dict[str, str]:
     """Headers for a dead-lettered copy: the original headers plus `dlq_*` (selector-friendly names)."""
     headers = {k: header_value(v) for k, v in (original or {}).items() if k not in _RESERVED}
-    one_line = header_value(" ".join(reason.split()))
+    one_line = _valid_utf8(" ".join(reason.split()))
     headers.update(
         {
-            naming.DLQ_REASON: one_line[:MAX_REASON_CHARS],
+            naming.DLQ_REASON: shorten(one_line, MAX_REASON_CHARS),
             naming.DLQ_STAGE: stage,
             naming.DLQ_SENSOR: sensor,
             naming.DLQ_AT: datetime.now(UTC).isoformat(timespec="milliseconds"),

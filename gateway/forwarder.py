@@ -23,7 +23,7 @@ from finemeca.retry import RetryPolicy, retrying
 from finemeca.stomp_link import StompLink, StompUnavailableError
 from gateway import metrics
 from gateway.mqtt_source import MqttMessage, MqttSource
-from gateway.screening import rejection_reason
+from gateway.screening import forwarded_body, rejection_reason, topic_rejection
 from gateway.settings import GatewaySettings
 
 log = get_logger(__name__)
@@ -37,11 +37,13 @@ class Forwarder:
         link: StompLink,
         settings: GatewaySettings,
         queue_prefix: str = naming.DEFAULT_PREFIX,
+        topic_prefix: str = naming.DEFAULT_PREFIX,
     ) -> None:
         self.sensor = sensor
         self.source = source
         self.link = link
         self.settings = settings
+        self.topic_prefix = topic_prefix
         self.destination = naming.data_queue(sensor, queue_prefix)
         self.dlq = naming.dead_letter_queue(sensor, queue_prefix)
         self.stop_requested = threading.Event()
@@ -132,9 +134,12 @@ class Forwarder:
                 naming.HEADER_MQTT_TOPIC: header_value(message.topic),
                 naming.HEADER_RECEIVED_AT: str(message.received_ms),
             }
-            reason = rejection_reason(message.payload, self.settings.max_message_bytes)
+            body = forwarded_body(message.payload)
+            reason = topic_rejection(message.topic, self.sensor, self.topic_prefix) or rejection_reason(
+                body, self.settings.max_message_bytes
+            )
             if reason is None:
-                frames.append((self.destination, message.payload, headers))
+                frames.append((self.destination, body, headers))
                 continue
             frames.extend(self._dead_letter_frames(message, headers, reason))
             rejected += 1
@@ -152,7 +157,12 @@ class Forwarder:
     ) -> list[tuple[str, bytes, dict[str, str]]]:
         """The DLQ copy (whole body up to the dead-letter maximum) and its record for the dead-letters
         index, which the ingestor indexes from the data queue: both in the batch's transaction."""
-        log.warning("gateway.dead_letter", sensor=self.sensor, topic=message.topic, reason=reason)
+        log.warning(
+            "gateway.dead_letter",
+            sensor=self.sensor,
+            topic=message.topic[: naming.MAX_TOPIC_SHOWN],
+            reason=reason,
+        )
         dlq_headers = dead_letter_headers(reason, "gateway", self.sensor, message.topic, headers)
         body = truncate_body(message.payload, self.settings.dead_letter_max_bytes, dlq_headers)
         record = record_document(reason, "gateway", self.sensor, message.payload)

@@ -17,8 +17,9 @@ from elasticsearch import ApiError, Elasticsearch
 from finemeca.retry import RetryPolicy, retrying
 from ingestor.prepare import Prepared
 
-# Set by the pipeline, not by the device: they differ between two deliveries of the same message.
-DELIVERY_FIELDS = frozenset({"ingested_at", "received_at"})
+# Set by the pipeline from the delivery, not by the device: they may differ between two deliveries of
+# the same message (`@timestamp` too: the receive time picks the occurrence of a repeated DST hour).
+DELIVERY_FIELDS = frozenset({"ingested_at", "received_at", "clock_skew_s", "clock_skewed", "@timestamp"})
 
 
 def differences(stored: dict[str, Any], new: dict[str, Any], limit: int = 5) -> list[str]:

@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 
 from finemeca import naming
+from finemeca.config import MqttSettings
 from tests.e2e.helpers import publish, wait_for_count, wait_for_dead_letters
+from tools.simulate.publisher import MqttPublisher
 
 pytestmark = pytest.mark.e2e
 SENSOR = "devicev01"
@@ -53,15 +55,20 @@ def test_poisoned_queue_drains(start_pipeline, prefix, es_client, workers):
 
 def test_a_12kb_topic_does_not_block_the_gateway(start_pipeline, prefix, es_client):
     """ActiveMQ drops a STOMP connection whose header line exceeds 10 KiB: a huge MQTT topic copied into the
-    `mqtt-topic` header would make the gateway retry its batch forever. Headers are capped instead."""
+    `mqtt-topic` header made the gateway retry its batch forever. It is dead-lettered, its header capped."""
     pipeline = start_pipeline([SENSOR])
-    long_id = "9" * 12_000  # the topic carries idGateway: finemeca/devicev01/999…/100
+    long_topic = naming.mqtt_device_topic(SENSOR, 170, 100, prefix).replace("/170/", "/" + "9" * 12_000 + "/")
+    publisher = MqttPublisher(MqttSettings(topic_prefix=prefix))
+    publisher.connect()
+    publisher.publish(long_topic, json.dumps(GOOD).encode())
+    assert publisher.wait_for_acks(30)
+    publisher.close()
     good = [{**GOOD, "msgCount": 3000 + i} for i in range(4)]
-    publish(prefix, SENSOR, [good[0], {**GOOD, "idGateway": long_id}, *good[1:]])
+    publish(prefix, SENSOR, good)
 
     alias = naming.data_index_alias(SENSOR, prefix)
     assert wait_for_count(es_client, alias, len(good)) == len(good), "the gateway is stuck on the topic"
     [letter] = wait_for_dead_letters(prefix, SENSOR, 1)
-    assert letter.stage == "validate" and "idGateway" in letter.reason
-    assert len(letter.headers["mqtt-topic"]) == 1000
+    assert letter.stage == "gateway" and "idGateway level" in letter.reason, letter.reason
+    assert len(letter.headers["mqtt-topic"]) <= 1000
     assert all(proc.alive() for proc in pipeline.processes)

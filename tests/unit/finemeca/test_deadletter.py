@@ -84,6 +84,6 @@ def test_header_values_are_valid_utf8_and_bounded():
     headers = dead_letter_headers(
         "unknown field \ud800", "validate", "air", "q", {"mqtt-topic": "t" * 20_000}
     )
-    assert len(headers["mqtt-topic"]) == MAX_HEADER_CHARS
+    assert len(headers["mqtt-topic"]) <= MAX_HEADER_CHARS
     for value in headers.values():
         value.encode("utf-8")  # a lone surrogate used to kill the STOMP send
