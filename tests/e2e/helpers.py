@@ -25,7 +25,7 @@ def _topic_ids(payload: dict[str, Any] | bytes) -> tuple[object, object]:
     if isinstance(payload, bytes):
         try:
             data = json.loads(payload)
-        except ValueError:
+        except (ValueError, RecursionError):  # hostile bodies too
             return 0, 0
     if not isinstance(data, dict):
         return 0, 0

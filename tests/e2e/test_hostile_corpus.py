@@ -75,7 +75,7 @@ def test_hostile_corpus_is_dead_lettered_and_good_messages_arrive(start_pipeline
     assert len(browse("devicev01", settings, stage="gateway", limit=1000)) == len(gateway_stage)
     assert len(browse("devicev01", settings, reason="Temp", stage="validate", limit=1000)) >= 6
     chosen = len(browse("devicev01", settings, reason="msgCount", stage="validate", limit=1000))
-    assert chosen >= 6
+    assert chosen >= 5
     assert redrive("devicev01", settings, reason="msgCount", stage="validate") == chosen
     deadline = time.monotonic() + 30
     letters = browse("devicev01", settings, limit=1000, idle_timeout=3)
