@@ -15,11 +15,7 @@ from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, Elasticsearch
 
 from finemeca.retry import RetryPolicy, retrying
-from ingestor.prepare import Prepared
-
-# Set by the pipeline from the delivery, not by the device: they may differ between two deliveries of
-# the same message (`@timestamp` too: the receive time picks the occurrence of a repeated DST hour).
-DELIVERY_FIELDS = frozenset({"ingested_at", "received_at", "clock_skew_s", "clock_skewed", "@timestamp"})
+from ingestor.prepare import DELIVERY_FIELDS, Prepared
 
 
 def differences(stored: dict[str, Any], new: dict[str, Any], limit: int = 5) -> list[str]:

@@ -24,6 +24,12 @@ from sensors.base import Document, SensorPlugin, UnknownFields, UnknownFieldsErr
 
 _RECORD_FIELDS = frozenset(DEADLETTER_MAPPINGS["properties"])
 DEFAULT_CLOCK_SKEW_TOLERANCE_S = 120.0
+# Fields set from the delivery (receive time, ingest time), not from the device: two deliveries of one
+# message may differ in them (`@timestamp` too: the receive time picks the occurrence of a repeated DST
+# hour). The conflict check (ingestor/conflicts.py) ignores them; list here every such field `prepare` sets.
+DELIVERY_FIELDS = frozenset(
+    {"@timestamp", "received_at", "ingest_lag_ms", "clock_skew_s", "clock_skewed", "ingested_at"}
+)
 
 
 @dataclass(slots=True)
