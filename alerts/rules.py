@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from alerts.durations import Duration
+from alerts.flapping import Flapping
 
 RULE_NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,79}$"
 
@@ -68,6 +69,7 @@ class RuleBase(_Strict):
     debounce: Debounce = Debounce()
     resolve: Resolve = Resolve()
     reminders: Reminders = Reminders()
+    flapping: Flapping = Flapping()
     recipients: list[str] = Field(default_factory=list)
 
 

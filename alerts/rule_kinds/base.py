@@ -30,15 +30,29 @@ class Window:
 
 
 class RuleKind(Protocol):
+    """Two families. `per_reading` kinds (threshold) judge every reading once, as it is indexed: they give
+    `fields`, per-device `bounds` aggregations with `may_breach(bucket)` (a healthy fleet costs one light
+    aggregation) and `judge(rule, doc)`. Time-driven kinds (silent device, message gaps) are judged at
+    `now` from an aggregation over a trailing window: `observations(window)`."""
+
+    per_reading: ClassVar[bool]
     # A device with an open alert but no bucket in the window: True = still breaching (silent devices).
     missing_means_breach: ClassVar[bool]
 
-    def observations(self, window: Window) -> DeviceObservations:
-        """Readings of the devices that matter in the window, each device's list in time order.
 
-        Kinds first ask cheap per-device bounds (min/max/count) and fetch readings (top_hits) only for
-        devices that may breach or are already alerting: a healthy fleet costs one light aggregation.
-        """
+class ReadingKind(RuleKind, Protocol):
+    def fields(self, rule: Any) -> list[str]: ...
+
+    def bounds(self, rule: Any) -> dict[str, Any]: ...
+
+    def may_breach(self, rule: Any, bucket: dict[str, Any]) -> bool: ...
+
+    def judge(self, rule: Any, doc: dict[str, Any]) -> Observation | None: ...
+
+
+class TimedKind(RuleKind, Protocol):
+    def observations(self, window: Window) -> DeviceObservations:
+        """Devices that matter at `window.end`, each with its observations in time order."""
         ...
 
 

@@ -52,6 +52,7 @@ def may_breach(rule: MessageGapsRule, bucket: dict[str, Any]) -> bool:
 
 
 class MessageGapsKind:
+    per_reading: ClassVar[bool] = False
     missing_means_breach: ClassVar[bool] = False
 
     def observations(self, window: Window) -> DeviceObservations:
