@@ -41,8 +41,8 @@ class AlertEvent(BaseModel):
     episode_start: datetime = Field(description="first breaching reading of this episode")
     episode_end: datetime | None = Field(
         default=None,
-        description="resolved: first healthy reading; occurred: last breaching reading; settled: start of "
-        "the steady run",
+        description="resolved/occurred: first healthy reading (occurred: the last breaching one when the "
+        "late data ends while breaching); settled: start of the steady run",
     )
     duration_s: float | None = Field(default=None, description="episode_end - episode_start, seconds")
     flaps: int | None = Field(default=None, description="flapping/settled: crossings within the window")
