@@ -12,14 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from elasticsearch.helpers import bulk
 
 from alerts.catalog import load_catalog
 from alerts.events import AlertEvent
 from alerts.job import AlertJob
 from alerts.publisher import StompPublisher
 from alerts.replay import replay
-from elasticsearch.helpers import bulk
-
 from tests.alerts.conftest import air_doc, write_rule
 
 pytestmark = pytest.mark.integration
@@ -243,3 +242,42 @@ def test_flapping_is_one_event_then_settled(
     assert settled.episode_start == flap.episode_start
     assert settled.episode_end is not None and settled.episode_end <= T0 + timedelta(minutes=10)
     assert settled.at - settled.episode_end == timedelta(minutes=5)  # steady for `settle`
+
+
+def test_dst_repeated_hour_durations_and_silence(
+    es, air_index, alert_settings, stomp_settings, unique_name, tmp_path: Path
+):
+    """Issue 16 #6 (alert side): the night of 2026-10-25 in Europe/Brussels repeats 02:00-03:00. A leak
+    from 01:50 CEST to 02:40 of the *second* 02:00-03:00 (CET) lasts 1 h 50 min; a device sending every
+    minute through the repeated hour is never silent. Documents carry the UTC instants the ingestor
+    derives with the receive time (see the timing rules in sensors/README.md)."""
+    silent = f"""
+  - name: silent-{unique_name}
+    kind: silent_device
+    sensor: air
+    index: {air_index}
+    after: 5m
+    lookback: 1d
+"""
+    write_rule(tmp_path / "rules", rule_text(f"leak-{unique_name}", air_index) + silent)
+    rules = load_catalog(alert_settings, [tmp_path / "rules"]).rules
+    night = datetime(2026, 10, 24, 23, 0, tzinfo=UTC)  # 01:00 CEST
+    leak_from = datetime(2026, 10, 24, 23, 50, tzinfo=UTC)  # 01:50 CEST
+    leak_to = datetime(2026, 10, 25, 1, 40, tzinfo=UTC)  # 02:40 CET, the second occurrence
+    docs = [
+        air_doc(1, at, LOW if leak_from <= at < leak_to else HIGH, n)
+        for n in range(4 * 60)
+        if (at := night + timedelta(minutes=n))
+    ]
+    events = Feed(es, air_index, docs).run(
+        new_job(es, alert_settings, stomp_settings),
+        rules,
+        night,
+        night + timedelta(hours=4),
+        timedelta(minutes=5),
+    )
+    got = by_kind(events)
+    (resolved,) = got["resolved"]
+    assert (resolved.episode_start, resolved.episode_end) == (leak_from, leak_to)
+    assert resolved.duration_s == timedelta(hours=1, minutes=50).total_seconds()
+    assert not [e for e in events if e.rule.startswith("silent-")], events
