@@ -54,6 +54,7 @@ class SliceResult:
     past: int = 0  # older than the late horizon: judged for `occurred` events
     healthy: int = 0  # proven healthy by their device's bounds, without fetching them
     out_of_order: int = 0  # evaluation time behind the device's last reading: judged at that time
+    indexed: int = 0  # documents of the slice (per-reading kinds), to detect late-visible ones later
 
 
 def policy_of(rule: Any) -> Policy:
@@ -114,7 +115,7 @@ class SliceEvaluator:
         rule, page = self.rule, self.times.page_size
         query = ingest_filter(rule, start, end)
         watch = {key for key, item in states.items() if item.state.status != Status.OK}
-        devices, result.healthy = candidate_devices(
+        devices, result.healthy, result.indexed = candidate_devices(
             self.es,
             self.index,
             query,
@@ -188,6 +189,14 @@ class SliceEvaluator:
             horizon=str(self.times.late_horizon), episodes=len(changes),
         )  # fmt: skip
         return changes
+
+    def count_indexed(self, start: datetime, end: datetime) -> int:
+        """Documents now visible with `ingested_at` in [start, end) (to compare with what was evaluated)."""
+        response = self.es.count(
+            index=self.index, query=ingest_filter(self.rule, start, end), ignore_unavailable=True,
+            allow_no_indices=True,
+        )  # fmt: skip
+        return int(response["count"])
 
     # -- time-driven kinds ------------------------------------------------------------------------------------
     def _timed(

@@ -10,6 +10,7 @@ duplicate the mailer drops, never a lost event.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,6 +40,9 @@ class RuleCursor:
     watermark: datetime | None
     version: Version | None
     timers_at: datetime | None = None  # last time the time-driven kinds were judged
+    # recent slices (start, end, documents evaluated): a later recount shows documents that became
+    # searchable only after their slice was done (a bulk slower than the margin)
+    recent: deque[tuple[datetime, datetime, int]] = field(default_factory=deque)
 
 
 @dataclass
@@ -136,6 +140,8 @@ class AlertJob:
             )  # fmt: skip
             start = target - s.max_catch_up
         evaluator = SliceEvaluator(self.es, rule, index, self.times)
+        if evaluator.kind.per_reading:
+            self.check_late_visible(rule, evaluator, cursor)
         due = cursor.timers_at is None or now - cursor.timers_at >= s.timer_interval
         while True:
             end = max(start, min(start + s.catch_up_step, target))
@@ -151,6 +157,24 @@ class AlertJob:
         metrics.FIRING.labels(rule.name).set(
             sum(1 for st in cursor.states.values() if st.state.status == Status.FIRING)
         )
+
+    def check_late_visible(self, rule: Any, evaluator: SliceEvaluator, cursor: RuleCursor) -> None:
+        """Documents stamped before the watermark but searchable only now were never evaluated: say so
+        (log + counter `late_visible`) so that the margin (`ALERTS_INGEST_SLACK`) can be raised."""
+        if not cursor.recent:
+            return
+        start, end = cursor.recent[0][0], cursor.recent[-1][1]
+        evaluated = sum(count for _, _, count in cursor.recent)
+        missed = evaluator.count_indexed(start, end) - evaluated
+        if missed > 0:
+            metrics.READINGS.labels(rule.name, "late_visible").inc(missed)
+            log.error(
+                "alerts.late_visible", rule=rule.name, documents=missed, ingested_from=start.isoformat(),
+                ingested_to=end.isoformat(), what_to_do="raise ALERTS_INGEST_SLACK above the ingestor's "
+                "bulk duration; these readings were not evaluated",
+            )  # fmt: skip
+            first = cursor.recent.popleft()
+            cursor.recent.appendleft((first[0], first[1], first[2] + missed))  # reported once
 
     def run_slice(
         self,
@@ -178,6 +202,10 @@ class AlertJob:
         if end != cursor.watermark:
             cursor.version = self.store.save_watermark(rule.name, end, cursor.version)  # 4.
             cursor.watermark = end
+        if evaluator.kind.per_reading and end > start:
+            cursor.recent.append((start, end, result.indexed))
+            while cursor.recent and end - cursor.recent[0][0] > self.settings.recheck:
+                cursor.recent.popleft()
         for event in events:
             metrics.EVENTS.labels(rule.name, event.kind).inc()
             log.info(

@@ -64,16 +64,17 @@ def candidate_devices(
     bounds: dict[str, Any],
     keep: Any,
     page_size: int,
-) -> tuple[list[str], int]:
-    """Devices with new readings that may matter (`keep(bucket)`); also the count of readings skipped
-    because their device's bounds prove every one of them healthy."""
-    devices, skipped = [], 0
+) -> tuple[list[str], int, int]:
+    """Devices with new readings that may matter (`keep(bucket)`), the count of readings skipped because
+    their device's bounds prove every one of them healthy, and the count of readings in the slice."""
+    devices, skipped, total = [], 0, 0
     for bucket in device_buckets(es, index, query, bounds, page_size):
+        total += int(bucket["doc_count"])
         if keep(bucket):
             devices.append(bucket["key"]["device_key"])
         else:
             skipped += int(bucket["doc_count"])
-    return devices, skipped
+    return devices, skipped, total
 
 
 def readings_of_devices(

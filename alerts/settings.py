@@ -41,6 +41,11 @@ class AlertSettings(BaseSettings):
         description="readings are taken up to now - (index refresh interval + this slack), by ingested_at: "
         "the slack covers the ingestor's bulk request after it stamped ingested_at",
     )
+    recheck: Duration = Field(
+        default=timedelta(minutes=2),
+        description="recent slices are recounted each cycle: documents that became searchable after their "
+        "slice was evaluated are logged (alerts.late_visible) and counted",
+    )
     catch_up_step: Duration = Field(
         default=timedelta(minutes=5),
         description="ingest-time slice used when catching up, each one committed",

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from elasticsearch.helpers import bulk
+from prometheus_client import REGISTRY
 
 from alerts.catalog import load_catalog
 from alerts.events import AlertEvent
@@ -281,3 +282,28 @@ def test_dst_repeated_hour_durations_and_silence(
     assert (resolved.episode_start, resolved.episode_end) == (leak_from, leak_to)
     assert resolved.duration_s == timedelta(hours=1, minutes=50).total_seconds()
     assert not [e for e in events if e.rule.startswith("silent-")], events
+
+
+def test_document_visible_after_its_slice_is_logged_and_counted(
+    es, air_index, alert_settings, stomp_settings, unique_name, tmp_path: Path
+):
+    """A bulk slower than the margin: a reading stamped before the watermark shows up later. It cannot
+    be evaluated in order any more; it is never silent: a log line and the `late_visible` counter."""
+    write_rule(tmp_path / "rules", rule_text(f"leak-{unique_name}", air_index))
+    rules = load_catalog(alert_settings, [tmp_path / "rules"]).rules
+    job = new_job(es, alert_settings, stomp_settings)
+    Feed(es, air_index, lines(T0, 1, {}, count=2)).run(job, rules, T0, T0 + timedelta(minutes=1))
+    straggler = air_doc(1, T0 + timedelta(seconds=30), LOW, 999)  # ingested_at +31 s: evaluated slice
+    bulk(es, [{"_index": air_index, "_source": straggler}], refresh=True)
+
+    def late_visible() -> float:
+        value = REGISTRY.get_sample_value(
+            "finemeca_alerts_readings_total", {"rule": rules[0].name, "path": "late_visible"}
+        )
+        return value or 0.0
+
+    before = late_visible()
+    assert not job.run_cycle(rules, T0 + timedelta(minutes=1, seconds=5)).errors
+    assert late_visible() - before == 1
+    assert not job.run_cycle(rules, T0 + timedelta(minutes=1, seconds=10)).errors
+    assert late_visible() - before == 1  # reported once
