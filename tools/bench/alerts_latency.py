@@ -206,6 +206,7 @@ def run(leaks: int = 10, lines: int = 15, period_s: float = 5.0, spacing_s: floa
             ea2.terminate()
             ea2.wait(timeout=30)
         pipeline.stop()
+        es.options(ignore_status=404).indices.delete(index=f"{tag}-*")
     return result
 
 
