@@ -30,6 +30,7 @@ from alerts.lifecycle import (
 from alerts.readings import Reading, candidate_devices, ingest_filter, readings_of_devices
 from alerts.rule_kinds import kind_for
 from alerts.rule_kinds.base import ReadingKind, TimedKind, Window
+from alerts.rules import Rule
 from alerts.state import Stored
 from finemeca.logs import get_logger
 
@@ -57,7 +58,7 @@ class SliceResult:
     indexed: int = 0  # documents of the slice (per-reading kinds), to detect late-visible ones later
 
 
-def policy_of(rule: Any) -> Policy:
+def policy_of(rule: Rule) -> Policy:
     return Policy(
         debounce=rule.debounce, resolve=rule.resolve, reminders=rule.reminders, flapping=rule.flapping
     )
@@ -68,9 +69,10 @@ def _essentials(state: AlertState) -> dict[str, Any]:
 
 
 class SliceEvaluator:
-    def __init__(self, es: Elasticsearch, rule: Any, index: str, times: TimePolicy) -> None:
+    def __init__(self, es: Elasticsearch, rule: Rule, index: str, times: TimePolicy) -> None:
         self.es, self.rule, self.index, self.times = es, rule, index, times
         self.kind = kind_for(rule)
+        self.per_reading = bool(getattr(self.kind, "per_reading", False))  # time-driven unless declared
         self.policy = policy_of(rule)
 
     def evaluate(
@@ -84,7 +86,7 @@ class SliceEvaluator:
         """`states` is read, never modified: the caller stores `result.changed` once they are durable."""
         result = SliceResult()
         touched: dict[str, AlertState] = {}
-        if self.kind.per_reading:
+        if self.per_reading:
             self._readings(states, start, end, result, touched)
         elif timers:
             self._timed(states, now, result, touched)

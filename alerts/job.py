@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from elasticsearch import Elasticsearch
 
@@ -24,6 +23,7 @@ from alerts.events import AlertEvent
 from alerts.history import HistoryWriter
 from alerts.lifecycle import Status
 from alerts.publisher import EventPublisher
+from alerts.rules import Rule
 from alerts.settings import AlertSettings
 from alerts.state import StateStore, Stored, Version
 from finemeca.logs import get_logger
@@ -94,7 +94,7 @@ class AlertJob:
         self.store.ensure()
         self.history.ensure()
 
-    def run_cycle(self, rules: list[Any], now: datetime) -> CycleReport:
+    def run_cycle(self, rules: list[Rule], now: datetime) -> CycleReport:
         report = CycleReport(now=now)
         with metrics.CYCLE_SECONDS.time():
             for rule in rules:
@@ -109,7 +109,7 @@ class AlertJob:
                     log.error("alerts.rule_failed", rule=rule.name, error=str(exc), exc_info=True)
         return report
 
-    def _cursor(self, rule: Any) -> RuleCursor:
+    def _cursor(self, rule: Rule) -> RuleCursor:
         cursor = self.cursors.get(rule.name)
         if cursor is None:
             watermark, version = self.store.load_watermark(rule.name)
@@ -126,7 +126,7 @@ class AlertJob:
             self._margins[index] = checked
         return checked[1] + self.settings.ingest_slack
 
-    def run_rule(self, rule: Any, now: datetime, report: CycleReport) -> None:
+    def run_rule(self, rule: Rule, now: datetime, report: CycleReport) -> None:
         s = self.settings
         cursor = self._cursor(rule)
         index = rule.index or s.data_index_for(rule.sensor)
@@ -140,7 +140,7 @@ class AlertJob:
             )  # fmt: skip
             start = target - s.max_catch_up
         evaluator = SliceEvaluator(self.es, rule, index, self.times)
-        if evaluator.kind.per_reading:
+        if evaluator.per_reading:
             self.check_late_visible(rule, evaluator, cursor)
         due = cursor.timers_at is None or now - cursor.timers_at >= s.timer_interval
         while True:
@@ -158,7 +158,7 @@ class AlertJob:
             sum(1 for st in cursor.states.values() if st.state.status == Status.FIRING)
         )
 
-    def check_late_visible(self, rule: Any, evaluator: SliceEvaluator, cursor: RuleCursor) -> None:
+    def check_late_visible(self, rule: Rule, evaluator: SliceEvaluator, cursor: RuleCursor) -> None:
         """Documents stamped before the watermark but searchable only now were never evaluated: say so
         (log + counter `late_visible`) so that the margin (`ALERTS_INGEST_SLACK`) can be raised."""
         if not cursor.recent:
@@ -178,7 +178,7 @@ class AlertJob:
 
     def run_slice(
         self,
-        rule: Any,
+        rule: Rule,
         evaluator: SliceEvaluator,
         cursor: RuleCursor,
         start: datetime,
@@ -202,7 +202,7 @@ class AlertJob:
         if end != cursor.watermark:
             cursor.version = self.store.save_watermark(rule.name, end, cursor.version)  # 4.
             cursor.watermark = end
-        if evaluator.kind.per_reading and end > start:
+        if evaluator.per_reading and end > start:
             cursor.recent.append((start, end, result.indexed))
             while cursor.recent and end - cursor.recent[0][0] > self.settings.recheck:
                 cursor.recent.popleft()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol
 
 from elasticsearch import Elasticsearch
 
 from alerts.lifecycle import Observation
+from alerts.rules import Rule
 
 CONTEXT_FIELDS = ("device_name", "line", "customer")
 DeviceObservations = Iterator[tuple[str, list[Observation]]]
@@ -20,7 +21,7 @@ class Window:
     """One evaluation: a rule over [start, end) of `index`; `watch` = devices whose alert is not ok."""
 
     es: Elasticsearch
-    rule: Any
+    rule: Rule
     index: str
     start: datetime
     end: datetime
@@ -30,24 +31,29 @@ class Window:
 
 
 class RuleKind(Protocol):
-    """Two families. `per_reading` kinds (threshold) judge every reading once, as it is indexed: they give
-    `fields`, per-device `bounds` aggregations with `may_breach(bucket)` (a healthy fleet costs one light
-    aggregation) and `judge(rule, doc)`. Time-driven kinds (silent device, message gaps) are judged at
-    `now` from an aggregation over a trailing window: `observations(window)`."""
+    """A kind module's `KIND`: the pydantic model of its rules and how to evaluate them. Two families:
 
+    - `per_reading = True` (threshold): every reading is judged once, as it is indexed (alerts/readings.py):
+      the kind gives `fields(rule)`, per-device `bounds(rule)` aggregations with `may_breach(rule, bucket)`
+      (a healthy fleet costs one light aggregation) and `judge(rule, doc) -> Observation | None`.
+    - `per_reading = False` (silent device, message gaps): judged at now from an aggregation over a
+      trailing window: `observations(window)`.
+    """
+
+    rule_model: ClassVar[type[Rule]]
     per_reading: ClassVar[bool]
     # A device with an open alert but no bucket in the window: True = still breaching (silent devices).
     missing_means_breach: ClassVar[bool]
 
 
 class ReadingKind(RuleKind, Protocol):
-    def fields(self, rule: Any) -> list[str]: ...
+    def fields(self, rule: Rule) -> list[str]: ...
 
-    def bounds(self, rule: Any) -> dict[str, Any]: ...
+    def bounds(self, rule: Rule) -> dict[str, Any]: ...
 
-    def may_breach(self, rule: Any, bucket: dict[str, Any]) -> bool: ...
+    def may_breach(self, rule: Rule, bucket: dict[str, Any]) -> bool: ...
 
-    def judge(self, rule: Any, doc: dict[str, Any]) -> Observation | None: ...
+    def judge(self, rule: Rule, doc: dict[str, Any]) -> Observation | None: ...
 
 
 class TimedKind(RuleKind, Protocol):
@@ -56,7 +62,7 @@ class TimedKind(RuleKind, Protocol):
         ...
 
 
-def time_filter(rule: Any, gte: datetime, lt: datetime) -> dict[str, Any]:
+def time_filter(rule: Rule, gte: datetime, lt: datetime) -> dict[str, Any]:
     filters: list[dict[str, Any]] = [
         {"range": {"@timestamp": {"gte": gte.isoformat(), "lt": lt.isoformat()}}}
     ]
@@ -117,7 +123,6 @@ def context_of(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def parse_time(value: str | int | float) -> datetime:
-    from datetime import UTC
 
     if isinstance(value, int | float):
         return datetime.fromtimestamp(value / 1000, tz=UTC)

@@ -8,9 +8,12 @@ noticed. Last-seen times come from a max aggregation; names/lines are fetched on
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, ClassVar
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, Literal
 
+from pydantic import model_validator
+
+from alerts.durations import Duration
 from alerts.lifecycle import Observation, Verdict
 from alerts.rule_kinds.base import (
     DeviceObservations,
@@ -20,9 +23,24 @@ from alerts.rule_kinds.base import (
     parse_time,
     readings_of,
 )
+from alerts.rules import Rule, RuleBase
 
 
-def received_between(rule: Any, gte: datetime, lte: datetime) -> dict[str, Any]:
+class SilentDeviceRule(RuleBase):
+    """A device seen within `lookback` that sent nothing for longer than `after`."""
+
+    kind: Literal["silent_device"]
+    after: Duration
+    lookback: Duration = timedelta(days=7)
+
+    @model_validator(mode="after")
+    def _after_within_lookback(self) -> SilentDeviceRule:
+        if self.after >= self.lookback:
+            raise ValueError("'after' must be shorter than 'lookback'")
+        return self
+
+
+def received_between(rule: Rule, gte: datetime, lte: datetime) -> dict[str, Any]:
     """Received in [gte, lte]; documents without `received_at` count by their device time."""
     span = {"gte": gte.isoformat(), "lte": lte.isoformat()}
     received = {
@@ -51,11 +69,13 @@ def last_seen_of(bucket: dict[str, Any]) -> datetime | None:
 
 
 class SilentDeviceKind:
+    rule_model: ClassVar[type[SilentDeviceRule]] = SilentDeviceRule
     per_reading: ClassVar[bool] = False
     missing_means_breach: ClassVar[bool] = True  # gone past the lookback while alerting: still silent
 
     def observations(self, window: Window) -> DeviceObservations:
         rule, end = window.rule, window.end
+        assert isinstance(rule, SilentDeviceRule)
         query = received_between(rule, end - rule.lookback, end)
         aggs = {
             "received": {"max": {"field": "received_at"}},
@@ -81,3 +101,6 @@ class SilentDeviceKind:
                 device_key,
                 [Observation(at=end, verdict=verdict, values=values, context=context, since=seen)],
             )
+
+
+KIND = SilentDeviceKind()

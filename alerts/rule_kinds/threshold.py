@@ -10,11 +10,37 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, model_validator
 
 from alerts.lifecycle import Observation, Verdict
 from alerts.rule_kinds.base import context_of, parse_time
-from alerts.rules import ThresholdRule
+from alerts.rules import Rule, RuleBase
+
+Operator = Literal["<", "<=", ">", ">=", "==", "!="]
+
+
+class ThresholdRule(RuleBase):
+    """`field <op> value` or `field <op> other_field` of the same document, per device."""
+
+    kind: Literal["threshold"]
+    field: str
+    op: Operator
+    value: float | None = None
+    other_field: str | None = None
+    hysteresis: float = Field(
+        default=0.0, ge=0.0, description="margin the value must clear to count as healthy"
+    )
+
+    @model_validator(mode="after")
+    def _one_reference(self) -> ThresholdRule:
+        if (self.value is None) == (self.other_field is None):
+            raise ValueError("set exactly one of 'value' (a constant) or 'other_field' (a document field)")
+        if self.op in ("==", "!=") and self.hysteresis:
+            raise ValueError("'hysteresis' only applies to <, <=, > and >=")
+        return self
+
 
 COMPARE: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
@@ -73,19 +99,27 @@ def surely_ok(rule: ThresholdRule, bucket: dict[str, Any]) -> bool:
 
 
 class ThresholdKind:
-    """Judged reading by reading, as they are indexed (see `alerts/readings.py`)."""
+    """Judged reading by reading, as they are indexed (see alerts/readings.py)."""
 
+    rule_model: ClassVar[type[ThresholdRule]] = ThresholdRule
     per_reading: ClassVar[bool] = True
     missing_means_breach: ClassVar[bool] = False
 
-    def fields(self, rule: ThresholdRule) -> list[str]:
+    def fields(self, rule: Rule) -> list[str]:
+        assert isinstance(rule, ThresholdRule)
         return [rule.field, f"{rule.field}_unit"] + ([rule.other_field] if rule.other_field else [])
 
-    def bounds(self, rule: ThresholdRule) -> dict[str, Any]:
+    def bounds(self, rule: Rule) -> dict[str, Any]:
+        assert isinstance(rule, ThresholdRule)
         return bounds_aggs(rule)
 
-    def may_breach(self, rule: ThresholdRule, bucket: dict[str, Any]) -> bool:
+    def may_breach(self, rule: Rule, bucket: dict[str, Any]) -> bool:
+        assert isinstance(rule, ThresholdRule)
         return not surely_ok(rule, bucket)
 
-    def judge(self, rule: ThresholdRule, doc: dict[str, Any]) -> Observation | None:
+    def judge(self, rule: Rule, doc: dict[str, Any]) -> Observation | None:
+        assert isinstance(rule, ThresholdRule)
         return reading(rule, doc)
+
+
+KIND = ThresholdKind()
