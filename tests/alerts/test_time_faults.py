@@ -195,20 +195,20 @@ def test_clock_ahead_alerts_at_once_and_recovers(
     ahead = [
         air_doc(1, T0 + n * PERIOD + timedelta(hours=2), LOW, n, received=T0 + n * PERIOD) for n in range(6)
     ]
-    fixed = [air_doc(1, T0 + n * PERIOD, HIGH, n, received=T0 + n * PERIOD) for n in range(6, 12)]
+    fixed = [air_doc(1, T0 + n * PERIOD, HIGH, n, received=T0 + n * PERIOD) for n in range(6, 36)]
     events = Feed(es, air_index, ahead + fixed).run(
         new_job(es, alert_settings, stomp_settings),
         rules,
         T0,
-        T0 + timedelta(minutes=1),
+        T0 + timedelta(minutes=3),
         timedelta(seconds=5),
     )
     got = by_kind(events)
     (fired,) = got["fired"]
     assert fired.at == T0 + timedelta(seconds=10)  # the third low reading's receive time
     assert fired.values["device_time"] == (T0 + timedelta(hours=2, seconds=10)).isoformat()
-    (resolved,) = got["resolved"]
-    assert resolved.episode_end == T0 + timedelta(seconds=30)
+    (resolved,) = got["resolved"]  # after the shipped min_firing (2m)
+    assert resolved.episode_end == T0 + timedelta(seconds=30)  # the first correct, healthy reading
 
 
 FLAP_PATTERNS = {
