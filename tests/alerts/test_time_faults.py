@@ -307,3 +307,36 @@ def test_document_visible_after_its_slice_is_logged_and_counted(
     assert late_visible() - before == 1
     assert not job.run_cycle(rules, T0 + timedelta(minutes=1, seconds=10)).errors
     assert late_visible() - before == 1  # reported once
+
+
+def test_silent_device_counts_from_receive_time(
+    es, air_index, alert_settings, stomp_settings, unique_name, tmp_path: Path
+):
+    """Issue 16 #2/#3: a device whose clock is 2 h ahead stops sending: it is silent 5 minutes after its
+    last *received* reading (not 2 h later), and the alert's "since" is that receive time, not when the
+    job noticed."""
+    write_rule(tmp_path / "rules", f"""
+rules:
+  - name: silent-{unique_name}
+    kind: silent_device
+    sensor: air
+    index: {air_index}
+    after: 5m
+    lookback: 1d
+""")  # fmt: skip
+    rules = load_catalog(alert_settings, [tmp_path / "rules"]).rules
+    ahead = [
+        air_doc(1, T0 + n * PERIOD + timedelta(hours=2), HIGH, n, received=T0 + n * PERIOD) for n in range(12)
+    ]
+    steady = [air_doc(2, T0 + n * PERIOD, HIGH, n) for n in range(12 * 8)]
+    events = Feed(es, air_index, ahead + steady).run(
+        new_job(es, alert_settings, stomp_settings),
+        rules,
+        T0,
+        T0 + timedelta(minutes=8),
+        timedelta(seconds=30),
+    )
+    (fired,) = events
+    assert (fired.kind, fired.device_key) == ("fired", "170-1")
+    assert fired.episode_start == T0 + timedelta(seconds=55)  # last receive time
+    assert T0 + timedelta(minutes=6) <= fired.at <= T0 + timedelta(minutes=6, seconds=30)
