@@ -117,17 +117,27 @@ def first_low_readings(es: Elasticsearch, index: str, planned: list[Episode]) ->
     return found
 
 
-def mail_times(since: float, match: Any) -> dict[str, datetime]:
-    """First mail per device (sink receive time from the file name, ns) accepted by `match`."""
-    first: dict[str, datetime] = {}
+def mail_times(since: float, match: Any) -> dict[str, list[datetime]]:
+    """Mails per device accepted by `match`, oldest first (sink receive time from the file name, ns)."""
+    found: dict[str, list[datetime]] = {}
     for path in mailbox.message_files():
         received_ns = int(path.name.split("-")[0].split(".")[0])
         if received_ns / 1e9 < since:
             continue
         device = match(mailbox.read_message(path))
-        if device and device not in first:
-            first[device] = datetime.fromtimestamp(received_ns / 1e9, UTC)
-    return first
+        if device:
+            found.setdefault(device, []).append(datetime.fromtimestamp(received_ns / 1e9, UTC))
+    return found
+
+
+def latencies(starts: dict[str, datetime], mails: dict[str, list[datetime]]) -> list[float]:
+    """Per leak: the first mail about its line after its first low reading."""
+    found = []
+    for device, first_low in starts.items():
+        after = [at for at in mails.get(device, []) if at >= first_low]
+        if after:
+            found.append(round((after[0] - first_low).total_seconds(), 1))
+    return found
 
 
 def ours(msg: Any) -> str | None:
@@ -143,6 +153,8 @@ def theirs(msg: Any) -> str | None:
 
 def run(leaks: int = 10, lines: int = 15, period_s: float = 5.0, spacing_s: float = 30.0,
         leak_s: float = 60.0, with_elastalert2: bool = True) -> LatencyResult:  # fmt: skip
+    if leaks > lines:
+        raise ValueError(f"at most one leak per line: {leaks} leaks > {lines} lines")
     es = make_client()
     tag = f"lat{secrets.token_hex(3)}"
     index = f"{tag}-air-data"
@@ -166,7 +178,7 @@ def run(leaks: int = 10, lines: int = 15, period_s: float = 5.0, spacing_s: floa
         plugin: Any = get_sensor("air")
         keys = plugin.simulator(lines, 0, now, period_s=period_s).device_keys()
         planned = [
-            Episode(keys[i % lines], now + timedelta(seconds=30 + i * spacing_s),
+            Episode(keys[i], now + timedelta(seconds=30 + i * spacing_s),
                     now + timedelta(seconds=30 + i * spacing_s + leak_s))
             for i in range(leaks)
         ]  # fmt: skip
@@ -193,10 +205,7 @@ def run(leaks: int = 10, lines: int = 15, period_s: float = 5.0, spacing_s: floa
         publisher.close()
         starts = first_low_readings(es, index, planned)
         for match, into in ((ours, result.ours), (theirs, result.elastalert2)):
-            mails = mail_times(started, match)
-            into += [
-                round((mails[d] - first).total_seconds(), 1) for d, first in starts.items() if d in mails
-            ]
+            into += latencies(starts, mail_times(started, match))
         if ea2 is not None and ea2.poll() is not None and not result.elastalert2:
             result.elastalert2_problem = (
                 f"ElastAlert2 exited with {ea2.returncode}; see {work}/elastalert2.log"

@@ -119,7 +119,9 @@ def alerts(quick: bool = QUICK, alert_devices: int = ALERT_DEVICES, output: Path
 
 @app.command(name="alerts-latency")
 def alerts_latency(
-    leaks: int = typer.Option(10, help="leaks started one after the other (30 s apart)"),
+    leaks: int = typer.Option(
+        15, help="leaks started one after the other (30 s apart), one per line (<= 15)"
+    ),
     peer: bool = typer.Option(True, help="run ElastAlert2 side by side"),
     output: Path = OUTPUT,
 ) -> None:
