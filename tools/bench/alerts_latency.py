@@ -12,8 +12,10 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import signal
 import statistics
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -170,6 +172,7 @@ def run(leaks: int = 10, lines: int = 15, period_s: float = 5.0, spacing_s: floa
     pipeline = LocalPipeline(["air"], work / "logs", env=env)
     pipeline.add("alerts", ["alerts", "run"])
     pipeline.add("mailer", ["mailer", "run"])
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: still stop what it started
     started = time.time()
     pipeline.start(timeout=180)
     ea2: subprocess.Popen[bytes] | None = None
