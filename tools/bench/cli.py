@@ -13,6 +13,7 @@ from rich.console import Console
 from finemeca.config import ObservabilitySettings
 from finemeca.es import make_client
 from finemeca.logs import configure_logging
+from tools.bench import alerts_latency as latency
 from tools.bench import report
 from tools.bench import weekly_report as weekly_report_bench
 from tools.bench.machine import describe
@@ -129,6 +130,22 @@ def weekly_report(
         figures = weekly_report_bench.run(lines=lines, days=days, interval=interval)
     for name, value in figures.items():
         console.print(f"{name:<22} {value}")
+
+
+@app.command(name="alerts-latency")
+def alerts_latency(
+    leaks: int = typer.Option(
+        15, help="leaks started one after the other (30 s apart), one per line (<= 15)"
+    ),
+    peer: bool = typer.Option(True, help="run ElastAlert2 side by side"),
+    output: Path = OUTPUT,
+) -> None:
+    """First low reading -> mail, p50/p95, for our alert job and ElastAlert2 on the same data."""
+    result = latency.run(leaks=leaks, with_elastalert2=peer)
+    section = latency.markdown_section(result, "finemeca bench alerts-latency")
+    console.print(section)
+    latency.write_section(section, output)
+    console.print(f"written: {output}")
 
 
 @app.command(name="all")
