@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from elasticsearch import Elasticsearch
 
 from finemeca import naming
 from report.costs import LineModel, ReportConfig, line_model
-from report.episodes import Episode, air_lines, leak_episodes
+from report.episodes import LOOKBACK, Episode, air_lines, leak_episodes
 from report.settings import ReportSettings
 from report.week import Week
 from sensors.registry import available_sensors
@@ -90,11 +90,21 @@ def _overlaps(episode: Episode, start: datetime, end: datetime) -> bool:
     return episode.start < end and (episode.end is None or episode.end > start)
 
 
+def air_indices(prefix: str, start: datetime, end: datetime) -> str:
+    """The daily air indices that can hold [start, end) (UTC days, naming.daily_index): searching them, not
+    the alias over a year of indices, keeps each of the episode walk's small searches to a few shards."""
+    days, moment = [], start.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    while moment < end:
+        days.append(naming.daily_index("air", moment, prefix))
+        moment += timedelta(days=1)
+    return ",".join(days)
+
+
 def line_reports(
     es: Elasticsearch, config: ReportConfig, settings: ReportSettings, customer: str, week: Week
 ) -> list[LineReport]:
-    index = naming.data_index_alias("air", settings.index_prefix)
     previous = week.previous()
+    index = air_indices(settings.index_prefix, previous.start - LOOKBACK, week.end)
     names = air_lines(es, index, customer, previous.start, week.end)
     found = leak_episodes(es, index, customer, previous.start, week.end, settings.max_episodes_per_line)
     out = []

@@ -123,11 +123,16 @@ def weekly_report(
     lines: int = typer.Option(1000, help="air lines (one customer)"),
     days: int = typer.Option(14, help="days of readings ending with the last full week"),
     interval: int = typer.Option(15, help="minutes between two readings of a line"),
+    history_days: int = typer.Option(
+        0, help="days before those, one reading per line and day (a year of indices)"
+    ),
 ) -> None:
     """Time `finemeca report weekly`'s data (build_report) over N lines; prints the figures."""
     _quiet_logs()
     with console.status(f"indexing {lines:,} lines x {days} days, then building the report"):
-        figures = weekly_report_bench.run(lines=lines, days=days, interval=interval)
+        figures = weekly_report_bench.run(
+            lines=lines, days=days, interval=interval, history_days=history_days
+        )
     for name, value in figures.items():
         console.print(f"{name:<22} {value}")
 

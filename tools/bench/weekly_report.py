@@ -59,6 +59,27 @@ def _air(
             }
 
 
+def _history(prefix: str, lines: int, start: datetime, days: int) -> Iterator[dict[str, Any]]:
+    """One reading per line and day for `days` days before `start`: a year of daily indices, sparsely."""
+    for day in range(days, 0, -1):
+        moment = start - timedelta(days=day)
+        for line in range(lines):
+            yield {
+                "_index": naming.daily_index("air", moment, prefix),
+                "_id": f"h{line}-{day}",
+                "_source": {
+                    "@timestamp": moment.isoformat(),
+                    "sensor": "air",
+                    "customer": CUSTOMER,
+                    "device_key": f"{line // 250}-{line % 250}",
+                    "line": f"line-{line}",
+                    "pressure": 6.4,
+                    "opening_pressure": 5.9,
+                    "leak": False,
+                },
+            }
+
+
 def _daily(prefix: str, meters: int, start: datetime, days: int) -> Iterator[dict[str, Any]]:
     index = naming.extra_index("centrale-daily", prefix)
     for meter in range(meters):
@@ -82,6 +103,7 @@ def run(
     days: int = 14,
     interval: int = 15,
     leaks_per_week: int = 3,
+    history_days: int = 0,
     es: Elasticsearch | None = None,
     cleanup: bool = True,
 ) -> dict[str, Any]:
@@ -108,6 +130,7 @@ def run(
         began = time.perf_counter()
         documents = 0
         for stream in (
+            _history(prefix, lines, start, history_days),
             _air(prefix, lines, start, days, interval, leaks_per_week),
             _daily(prefix, lines // 10, start, days),
         ):
@@ -132,6 +155,8 @@ def run(
             "lines": lines,
             "days": days,
             "interval_min": interval,
+            "history_days": history_days,
+            "air_indices": len(es.indices.get(index=naming.data_index_pattern("air", prefix))),
             "documents": documents,
             "index_seconds": round(index_seconds, 1),
             "episodes_in_week": sum(line.leaks for line in report.lines),
