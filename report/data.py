@@ -252,7 +252,7 @@ def _dead_letters(es: Elasticsearch, settings: ReportSettings, keys: list[str], 
 
 
 def pressure_series(
-    es: Elasticsearch, settings: ReportSettings, device_key: str, week: Week
+    es: Elasticsearch, settings: ReportSettings, customer: str, device_key: str, week: Week
 ) -> list[tuple[datetime, float | None, float | None]]:
     """(bucket start, mean pressure, mean opening pressure) per 30 minutes of the week, for the chart."""
     body = es.search(
@@ -262,6 +262,7 @@ def pressure_series(
             "bool": {
                 "filter": [
                     {"term": {"device_key": device_key}},
+                    {"term": {"customer": customer}},  # device keys are only unique per customer
                     {"range": {"@timestamp": {"gte": week.start.isoformat(), "lt": week.end.isoformat()}}},
                 ]
             }
@@ -286,7 +287,7 @@ def build_report(
     lines = line_reports(es, config, settings, customer, week)
     per_day, total, before, incomplete = energy(es, settings, customer, week)
     leaked = [line for line in lines if line.longest > timedelta(0)]
-    chart_line = max(leaked, key=lambda line: line.longest) if leaked else None
+    chart_line = max(leaked, key=lambda line: line.leak_time) if leaked else None  # most leak time
     return WeeklyReport(
         customer=customer,
         week=week,

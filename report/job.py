@@ -35,7 +35,7 @@ def chart_for(es: Elasticsearch, settings: ReportSettings, report: WeeklyReport)
     line = report.chart_line
     if line is None:
         return None
-    series = pressure_series(es, settings, line.device_key, report.week)
+    series = pressure_series(es, settings, report.customer, line.device_key, report.week)
     return pressure_chart(
         line.line, series, line.episodes, report.week.start, report.week.end, report.week.timezone
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from finemeca.config import SmtpSettings
-from report.data import build_report
+from report.data import build_report, pressure_series
 from report.job import run_weekly
 from report.reference import CFM_TO_M3_PER_MIN
 from report.render import render_bodies
@@ -53,7 +53,18 @@ def test_leaks_per_line(report):
     assert (two.leaks, two.leak_time, two.longest, two.open_at_end) == (1, 4 * H, 4 * H, True)
     assert (two.previous_leaks, two.previous_leak_time) == (0, timedelta(0))
     assert (three.leaks, three.leak_time) == (0, timedelta(0))
-    assert report.chart_line is two  # the longest single leak
+    assert report.chart_line is one  # the most leak time in the week (4 h 40 > 4 h)
+
+
+def test_chart_series_is_the_customers_line_only(es, known_week, report):
+    """Another customer's device with the same key (10-101) leaks on the 18th: not in our chart."""
+    series = pressure_series(es, known_week.settings, known_week.customer, "10-101", report.week)
+    assert len(series) == 7 * 48
+    pressures = [p for _, p, _ in series if p is not None]
+    assert min(pressures) == pytest.approx(5.1) and max(pressures) == pytest.approx(6.4)
+    night = {moment: p for moment, p, _ in series if at(18, 2) <= moment < at(18, 4)}
+    assert list(night.values()) == [pytest.approx(6.4)] * 4  # theirs read 1.0 at 02:00 and 03:00
+    assert all(o == pytest.approx(5.9) for _, _, o in series)
 
 
 def test_air_lost_and_cost(report):
