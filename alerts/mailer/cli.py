@@ -7,6 +7,16 @@ from pathlib import Path
 
 import typer
 
+from alerts.events import AlertEvent
+from alerts.mailer.consumer import Mailer
+from alerts.mailer.recipients import RecipientBook
+from alerts.mailer.render import build_message, render_bodies
+from alerts.mailer.settings import MailerSettings
+from finemeca.config import ObservabilitySettings, SmtpSettings
+from finemeca.es import make_client, wait_until_healthy
+from finemeca.logs import configure_logging
+from finemeca.metrics import serve_health_and_metrics
+
 app = typer.Typer(no_args_is_help=True, help="Mailer: alert events from ActiveMQ to SMTP.")
 
 
@@ -15,11 +25,6 @@ def run(
     max_messages: int = typer.Option(0, help="exit after this many messages (0 = never)"),
 ) -> None:
     """Mail every alert event from ActiveMQ (settings: MAILER_*, SMTP_*, STOMP_*, ES_*)."""
-    from alerts.mailer.consumer import Mailer
-    from finemeca.config import ObservabilitySettings
-    from finemeca.es import make_client, wait_until_healthy
-    from finemeca.logs import configure_logging
-    from finemeca.metrics import serve_health_and_metrics
 
     configure_logging(role="mailer")
     es = make_client()
@@ -42,11 +47,6 @@ def render(
     eml: Path | None = typer.Option(None, help="also write the whole message (.eml)"),
 ) -> None:
     """Render one event to HTML (and .eml) without sending: previews and screenshots."""
-    from alerts.events import AlertEvent
-    from alerts.mailer.recipients import RecipientBook
-    from alerts.mailer.render import build_message, render_bodies
-    from alerts.mailer.settings import MailerSettings
-    from finemeca.config import SmtpSettings
 
     settings = MailerSettings()
     event = AlertEvent.model_validate_json(event_file.read_text())

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from alerts.durations import format_duration
-from alerts.events import AlertEvent
+from alerts.events import AlertEvent, event_id
 from alerts.mailer.settings import MailerSettings
 from finemeca import naming
 
@@ -128,6 +128,5 @@ def build_message(
 
 
 def _fired_id(event: AlertEvent) -> str:
-    from alerts.events import event_id
 
     return event_id(event.rule, event.device_key, event.episode_start, "fired", 0)

@@ -12,7 +12,8 @@ from typing import Any
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 
 from alerts.events import AlertEvent
-from alerts.indices import ensure_index
+from alerts.indices import mapping
+from finemeca.es import ensure_index
 
 
 class SentStore:
@@ -21,7 +22,7 @@ class SentStore:
         self.index = index
 
     def ensure(self) -> None:
-        ensure_index(self.es, self.index, "sent")
+        ensure_index(self.es, self.index, mapping("sent"))
 
     def status(self, event_id: str) -> str | None:
         """None (never seen), 'sending' (claimed, outcome unknown) or 'sent'."""
