@@ -52,7 +52,7 @@ class _OfflineSession:
         self._ready = threading.Event()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         self.client.on_connect = lambda *a: self._ready.set()
-        self.client.on_message = lambda c, u, m: self.seen.add(m.payload)
+        self.client.on_message = lambda c, u, m: self.seen.add(bytes(m.payload))
 
     def connect(self) -> None:
         props = Properties(PacketTypes.CONNECT)
