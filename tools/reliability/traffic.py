@@ -55,6 +55,7 @@ class AckedPublisher:
         self.acked: set[str] = set()
         self.sent = 0
         self._keys: dict[int, str] = {}
+        self._early: set[int] = set()
         self._lock = threading.Lock()
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -70,9 +71,13 @@ class AckedPublisher:
     def _on_publish(
         self, client: mqtt.Client, userdata: object, mid: int, reason: object, props: object
     ) -> None:
-        with self._lock:
+        if getattr(reason, "is_failure", False):
+            return
+        with self._lock:  # paho holds its own lock here: never call paho while holding ours
             key = self._keys.pop(mid, None)
-            if key is not None and not getattr(reason, "is_failure", False):
+            if key is None:
+                self._early.add(mid)  # acked before publish() recorded its key
+            else:
                 self.acked.add(key)
 
     def start(self) -> AckedPublisher:
@@ -80,10 +85,14 @@ class AckedPublisher:
         self.client.loop_start()
         return self
 
-    def publish(self, topic: str, payload: bytes, key: str | None = None) -> None:
+    def publish(self, topic: str, payload: bytes, key: str) -> None:
+        """Publish one message; `key` joins `acked` once Mosquitto acknowledged it."""
+        info = self.client.publish(topic, payload, qos=1)
         with self._lock:
-            info = self.client.publish(topic, payload, qos=1)
-            if key is not None:
+            if info.mid in self._early:
+                self._early.discard(info.mid)
+                self.acked.add(key)
+            else:
                 self._keys[info.mid] = key
             self.sent += 1
 
