@@ -76,6 +76,11 @@ def test_list_and_show_see_every_dead_letter_with_verbatim_ids(deep_dlq: StompSe
     )
     assert letters[0].message_id in table.output, table.output
     assert find(SENSOR, last.message_id, deep_dlq) == last
+    queues = runner.invoke(app, ["queues"], env={**env, "COLUMNS": "200"})
+    dlq_name = naming.dead_letter_queue(SENSOR, deep_dlq.queue_prefix).removeprefix("/queue/")
+    assert queues.exit_code == 0 and any(
+        line.split("│")[1:3] == [f" {dlq_name} ", " 10000 "] for line in queues.output.splitlines()
+    ), queues.output
     shown = runner.invoke(app, ["dlq", "show", last.message_id, "--sensor", SENSOR], env=env)
     assert shown.exit_code == 0 and '"custom-header": "kept"' in shown.output, shown.output
 

@@ -51,7 +51,8 @@ def run(
     command = "finemeca reliability " + " ".join(sys.argv[sys.argv.index("reliability") + 1 :])
     output.write_text(report.markdown(command.strip(), suite, soak, durability))
     console.print(f"written: {output}")
-    bad = [o.name for o in [*suite, *([soak] if soak else [])] if o.lost or o.stuck or o.spurious_reconnects]
+    runs = [*suite, *([soak] if soak else [])]
+    bad = [o.name for o in runs if o.lost > o.loss_window or o.duplicated or o.stuck or o.spurious_reconnects]
     if bad:
         console.print(f"[red]not clean:[/red] {', '.join(bad)}")
         raise typer.Exit(1)

@@ -37,6 +37,7 @@ class Outcome:
     published: int = 0
     acked: int = 0
     lost: int = 0
+    loss_window: int = 0  # documented broker window (1 per kill -9 of Mosquitto)
     duplicated: int = 0
     stuck: int = 0
     recovery_s: float = 0.0
@@ -127,7 +128,7 @@ def _epoch(iso: str) -> float:
 
 def run_fault(fault: Fault, rate: float, seconds: float, progress: Progress, seed: int = 1) -> Outcome:
     """Steady traffic; the fault `seconds / 3` in; the counts once everything acknowledged arrived."""
-    outcome = Outcome(fault.name, f"{rate:.0f} msg/s x {seconds:.0f} s")
+    outcome = Outcome(fault.name, f"{rate:.0f} msg/s x {seconds:.0f} s", loss_window=fault.loss_window)
     with Run(seed) as run:
         stop = threading.Event()
         traffic = threading.Thread(target=run.publisher.publish_for, args=(run.messages, rate, seconds, stop))
@@ -141,6 +142,7 @@ def run_fault(fault: Fault, rate: float, seconds: float, progress: Progress, see
         traffic.join()
         run.settle(outcome)
         outcome.reconnects = len(run.disconnects())
+        outcome.spurious_reconnects = 0 if fault.broker_link_drop else outcome.reconnects
     progress(
         f"{fault.name}: lost {outcome.lost}, duplicated {outcome.duplicated}, stuck {outcome.stuck}, "
         f"recovered in {outcome.recovery_s} s"
@@ -172,6 +174,7 @@ def run_soak(minutes: float, rate: float, progress: Progress) -> Outcome:
             run.pipeline.wait_healthy(180)
             fault_windows.append((start, time.time() + 60, fault))
             outcome.faults.append(fault.name)
+            outcome.loss_window += fault.loss_window
             run.publisher.publish_for(run.messages, rate, min(20, max(0.0, deadline - time.monotonic())))
             time.sleep(min(30, max(0.0, deadline - time.monotonic())))  # idle: heart-beats only
         run.settle(outcome)
