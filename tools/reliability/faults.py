@@ -69,4 +69,11 @@ FAULTS = [
     Fault("ActiveMQ restart", _activemq_restart, broker_link_drop=True),
     Fault("ActiveMQ frozen 15 s (SIGSTOP)", _activemq_stall),
 ]
-SOAK_FAULTS = [f for f in FAULTS if "frozen" not in f.name and "offline" not in f.name]
+_SOAK_ORDER = [
+    "ActiveMQ restart",
+    "kill -9 Mosquitto",
+    "kill -9 ingestor",
+    "kill -9 gateway",
+    "Elasticsearch stopped 20 s",
+]
+SOAK_FAULTS = [next(f for f in FAULTS if f.name == name) for name in _SOAK_ORDER]

@@ -167,6 +167,8 @@ def run_soak(minutes: float, rate: float, progress: Progress) -> Outcome:
             left = deadline - time.monotonic()
             run.publisher.publish_for(run.messages, rate, min(40, left))  # busy
             outcome.hostile += run.hostile()
+            if time.monotonic() >= deadline - 10:
+                break
             fault = next(faults)
             progress(f"cycle {cycle}: {fault.name} ({(deadline - time.monotonic()) / 60:.1f} min left)")
             start = time.time()
