@@ -4,25 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from elasticsearch import Elasticsearch
 
 from finemeca import naming
 from finemeca.es import ensure_index
 from sensors.base import SensorPlugin
-
-DEADLETTER_MAPPINGS: dict[str, Any] = {
-    "dynamic": "strict",
-    "properties": {
-        "@timestamp": {"type": "date"},
-        "sensor": {"type": "keyword"},
-        "stage": {"type": "keyword"},
-        "reason": {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 512}}},
-        "device_key": {"type": "keyword"},
-        "body_preview": {"type": "text", "index": False},
-    },
-}
 
 
 def ensure_sensor_template(
@@ -48,6 +35,14 @@ def ensure_sensor_template(
             "aliases": {naming.data_index_alias(plugin.name, prefix): {}},
         },
         meta={"managed_by": "finemeca ingestor", "sensor": plugin.name},
+    )
+    # daily indices that already exist (today's above all) learn new fields and length limits now,
+    # not tomorrow: with "dynamic": "strict" a new field would otherwise refuse every document
+    es.indices.put_mapping(
+        index=naming.data_index_pattern(plugin.name, prefix),
+        allow_no_indices=True,
+        expand_wildcards="open",
+        **plugin.index_mappings(),
     )
     for name, mappings in plugin.extra_indices().items():
         ensure_index(es, naming.extra_index(name, prefix), mappings, replicas)

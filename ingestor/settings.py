@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ingestor.prepare import DEFAULT_CLOCK_SKEW_TOLERANCE_S
 from sensors.base import UnknownFields
+from sensors.fields import DEFAULT_TIMEZONE
 
 
 class IngestorSettings(BaseSettings):
@@ -26,8 +28,14 @@ class IngestorSettings(BaseSettings):
     queue_stats_interval_s: float = Field(
         15.0, ge=0, description="how often /metrics reads the depth of the data queue and DLQ (0 = never)"
     )
+    clock_skew_tolerance: float = Field(
+        DEFAULT_CLOCK_SKEW_TOLERANCE_S,
+        gt=0,
+        description="seconds between device time and gateway receive time beyond which a reading is "
+        "flagged clock_skewed (kept, counted, not corrected)",
+    )
     sensor_timezone: str = Field(
-        "Europe/Brussels", alias="SENSOR_TIMEZONE", description="zone of device Time"
+        DEFAULT_TIMEZONE, alias="SENSOR_TIMEZONE", description="zone of device Time (handed to the plugin)"
     )
     unknown_fields: UnknownFields = Field(
         "reject",

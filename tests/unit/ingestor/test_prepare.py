@@ -39,6 +39,8 @@ def test_a_valid_message_becomes_a_document_in_its_daily_index() -> None:
     assert ready.document["@timestamp"] == "2022-04-17T21:54:41Z"
     assert ready.document["received_at"] == datetime.fromtimestamp(received_ms / 1000, UTC).isoformat()
     assert "ingested_at" in ready.document
+    ingested_ms = datetime.fromisoformat(ready.document["ingested_at"]).timestamp() * 1000
+    assert ready.document["ingest_lag_ms"] == pytest.approx(ingested_ms - received_ms, abs=1)
 
 
 def test_the_configured_zone_is_handed_to_the_plugin() -> None:
@@ -77,7 +79,9 @@ def test_unknown_fields_are_dropped_when_the_engine_says_ignore(monkeypatch: pyt
 
 
 class _BrokenTransform(AirSensor):
-    def to_document(self, payload: BaseModel, tz: ZoneInfo) -> dict[str, Any]:
+    def to_document(
+        self, payload: BaseModel, tz: ZoneInfo, received_at: datetime | None = None
+    ) -> dict[str, Any]:
         raise KeyError("pressure")
 
 
