@@ -1,4 +1,9 @@
-"""Alert events (fired, reminder, resolved) with stable ids, as published to ActiveMQ and kept in ES."""
+"""Alert events with stable ids, as published to ActiveMQ and kept in ES.
+
+Kinds: `fired`, `reminder`, `resolved` (live episode); `occurred` (a whole episode found in readings older
+than the late horizon: one dated event with start, end, duration); `flapping` (the line crosses its
+threshold too often: no leak/resolved events until it settles) and `settled`.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from alerts.lifecycle import Change
 from alerts.rules import Rule
 
 EVENT_NAMESPACE = uuid.UUID("5b0f3f0e-4c1e-4a55-9a44-2f4f0d6c8e11")
-EventKind = Literal["fired", "reminder", "resolved"]
+EventKind = Literal["fired", "reminder", "resolved", "occurred", "flapping", "settled"]
 
 
 def event_id(rule: str, device_key: str, episode_start: datetime, kind: str, number: int = 0) -> str:
@@ -35,6 +40,14 @@ class AlertEvent(BaseModel):
     customer: str | None = None
     at: datetime = Field(description="when the transition happened (data time)")
     episode_start: datetime = Field(description="first breaching reading of this episode")
+    episode_end: datetime | None = Field(
+        default=None,
+        description="resolved/occurred: first healthy reading (occurred: the last breaching one when the "
+        "late data ends while breaching); settled: start of the steady run",
+    )
+    duration_s: float | None = Field(default=None, description="episode_end - episode_start, seconds")
+    flaps: int | None = Field(default=None, description="flapping/settled: crossings within the window")
+    flap_window_s: float | None = Field(default=None, description="flapping/settled: that window, seconds")
     reminder_number: int = 0
     values: dict[str, Any] = Field(default_factory=dict)
     recipients: list[str] = Field(default_factory=list)
@@ -60,6 +73,10 @@ class AlertEvent(BaseModel):
             customer=ctx.get("customer"),
             at=change.at,
             episode_start=change.episode_start,
+            episode_end=change.end,
+            duration_s=(change.end - change.episode_start).total_seconds() if change.end else None,
+            flaps=change.flaps,
+            flap_window_s=rule.flapping.window.total_seconds() if change.flaps is not None else None,
             reminder_number=change.number,
             values=dict(state.last_values),
             recipients=list(rule.recipients),

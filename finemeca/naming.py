@@ -128,8 +128,6 @@ DLQ_SENSOR = "dlq_sensor"
 DLQ_AT = "dlq_at"
 DLQ_ORIGIN = "dlq_origin"
 DLQ_TRUNCATED_FROM = "dlq_truncated_from"
-# Headers a re-driven message keeps from its dead-lettered copy.
-FORWARDED_HEADERS = frozenset({"content-type", HEADER_SENSOR, HEADER_MQTT_TOPIC, HEADER_RECEIVED_AT})
 
 
 # Kibana saved objects: ids are uuid5 of a readable name, so re-importing overwrites instead of duplicating,

@@ -16,25 +16,11 @@ from stomp.utils import Frame
 
 from finemeca import naming
 from finemeca.config import StompSettings
+from finemeca.deadletter import redrive_headers
 from finemeca.stomp_link import StompLink, ack_id
 
 BROWSE_MAX = 1_000_000  # the DLQ.> maxBrowsePageSize of both broker configs
 REDRIVE_BATCH = 500
-# headers the broker sets or the dead-lettering added: not carried back to the data queue
-_NOT_REDRIVEN = {
-    "message-id",
-    "destination",
-    "subscription",
-    "ack",
-    "content-length",
-    "redelivered",
-    "expires",
-    "timestamp",
-    "priority",
-    "persistent",
-    "transaction",
-    "receipt",
-}
 
 
 @dataclass(frozen=True)
@@ -130,14 +116,6 @@ def find(sensor: str, message_id: str, settings: StompSettings | None = None) ->
     return found[0] if found else None
 
 
-def redrive_headers(letter: DeadLetter) -> dict[str, str]:
-    """The original message's headers for its trip back, plus where it comes from."""
-    keep = {k: v for k, v in letter.headers.items() if k not in _NOT_REDRIVEN and not k.startswith("dlq_")}
-    keep["redriven_from_reason"] = letter.reason[:300]
-    keep["redriven_at"] = str(int(time.time() * 1000))
-    return keep
-
-
 def redrive(
     sensor: str,
     settings: StompSettings | None = None,
@@ -193,7 +171,9 @@ def _batches(frames: Iterator[tuple[Frame, int]], wanted: set[str]) -> Iterator[
 def _move(link: StompLink, data_queue: str, batch: list[tuple[Frame, int]]) -> int:
     letters = [_to_dead_letter(frame) for frame, _ in batch]
     tx = link.begin()
-    link.send_many([(data_queue, letter.body, redrive_headers(letter)) for letter in letters], transaction=tx)
+    now_ms = int(time.time() * 1000)
+    messages = [(data_queue, letter.body, redrive_headers(letter.headers, now_ms)) for letter in letters]
+    link.send_many(messages, transaction=tx)
     link.commit(tx)
     for generation in {generation for _, generation in batch}:
         link.ack_many([ack_id(frame) for frame, g in batch if g == generation], generation)

@@ -25,12 +25,3 @@ def test_batches_stop_at_the_first_message_not_in_the_snapshot(monkeypatch):
 def test_batches_end_once_every_wanted_message_was_seen():
     frames = iter([_frame("a"), _frame("b")])
     assert len(list(dlq._batches(frames, {"a"}))) == 1
-
-
-def test_redrive_headers_keep_the_original_ones_and_drop_broker_and_dlq_headers():
-    frame, _ = _frame(
-        "ID:1", **{"mqtt-topic": "t", "dlq_reason": "bad", "dlq_stage": "parse", "timestamp": "1"}
-    )
-    headers = dlq.redrive_headers(dlq._to_dead_letter(frame))
-    assert headers["mqtt-topic"] == "t" and headers["redriven_from_reason"] == "bad"
-    assert not {"message-id", "ack", "timestamp", "dlq_reason", "dlq_stage"} & set(headers)
