@@ -119,7 +119,7 @@ def test_rule(
         for e in events:
             since = format_duration(e.at - e.episode_start)
             extra = f" #{e.reminder_number}" if e.kind == "reminder" else ""
-            values = ", ".join(f"{k}={v}" for k, v in e.values.items())
+            values = ", ".join(f"{k}={v}" for k, v in e.observed_values().items())
             typer.echo(f"  {e.at.isoformat()}  {e.kind:<8}{extra}  {e.device_key}  (+{since})  {values}")
         typer.echo(f"  {len(events)} event(s)")
         total += len(events)

@@ -1,4 +1,8 @@
-"""Alert events (fired, reminder, resolved) with stable ids, as published to ActiveMQ and kept in ES."""
+"""Alert events (fired, reminder, resolved, occurred) with stable ids, as published to ActiveMQ and kept in ES.
+
+`occurred`: a whole episode that started and ended while nobody watched (job down): `episode_start` is
+its true start, `at` its true end, `values` a breaching reading.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,9 @@ from pydantic import BaseModel, Field
 from alerts.lifecycle import Change
 
 EVENT_NAMESPACE = uuid.UUID("5b0f3f0e-4c1e-4a55-9a44-2f4f0d6c8e11")
-EventKind = Literal["fired", "reminder", "resolved"]
+EventKind = Literal["fired", "reminder", "resolved", "occurred"]
+RECOVERED_KINDS = frozenset({"resolved"})  # kinds whose `values` are the reading that healed the episode
+NEGATED_OP = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
 
 
 def event_id(rule: str, device_key: str, episode_start: datetime, kind: str, number: int = 0) -> str:
@@ -64,6 +70,18 @@ class AlertEvent(BaseModel):
             recipients=list(rule.recipients),
             generated_at=generated_at,
         )
+
+    def observed_values(self) -> dict[str, Any]:
+        """`values` with `op` the comparison that held for that reading: the rule's own for a breaching
+        reading, its negation for the recovered one (`pressure 6.35 >= opening_pressure 5.8`)."""
+        op = self.values.get("op")
+        if self.kind in RECOVERED_KINDS and isinstance(op, str) and op in NEGATED_OP:
+            return {**self.values, "op": NEGATED_OP[op]}
+        return dict(self.values)
+
+    def fired_event_id(self) -> str:
+        """Id of the `fired` event of this event's episode (what reminders and the resolution reply to)."""
+        return event_id(self.rule, self.device_key, self.episode_start, "fired", 0)
 
     def to_json(self) -> str:
         return self.model_dump_json()

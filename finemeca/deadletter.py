@@ -22,6 +22,8 @@ _RESERVED = {
     "JMSXDeliveryCount",
 }
 MAX_REASON_CHARS = 900
+# set on a message re-driven from a DLQ: the consumer then tries again what it had dead-lettered
+REDRIVEN_HEADER = "redriven_at"
 
 
 def dead_letter_headers(

@@ -80,8 +80,9 @@ def mailer_settings(unique_name: str, alert_settings: AlertSettings) -> MailerSe
         dead_letter_queue=f"/queue/DLQ.{unique_name}.alerts",
         sent_index=f"{unique_name}-alerts-sent",
         default_recipients=f"ops+{unique_name}@example.com",
-        max_attempts=2,
+        give_up_after=timedelta(seconds=20),
         backoff_initial=0.05,
+        backoff_max=1.0,
     )
 
 
