@@ -165,7 +165,7 @@ class Mailer:
             self._dead_letter(body, headers, reason, "no-recipients", event)
             return Outcome("dead-lettered", event.event_id)
         spent = timedelta(0)
-        if record is None or record.status == DEAD_LETTERED:
+        if record is None or redriven:  # a re-driven event starts a fresh give-up clock
             fresh = self.sent.claim(
                 event, message_id(event, self.settings.message_id_domain), recipients, redriven
             )

@@ -9,15 +9,12 @@ from __future__ import annotations
 import json
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from alerts.mailer.settings import MailerSettings
 from finemeca import dlq
 from finemeca.config import StompSettings
 
 dlq_app = typer.Typer(no_args_is_help=True, help="The alerts dead-letter queue: list, show, re-drive.")
-console = Console()
 # what a re-driven event keeps of its dead-lettered copy (the publisher's headers, see alerts/publisher.py)
 KEEP_HEADERS = frozenset({"content-type", "event-id", "event-kind", "rule", "sensor", "device-key"})
 
@@ -45,11 +42,10 @@ def list_(
     letters = dlq.browse(
         settings.dead_letter_queue, StompSettings(), dlq.selector(reason), limit, idle_timeout
     )
-    table = Table("message id", "dead-lettered at", "event", "reason")
-    for letter in letters:
-        table.add_row(letter.message_id, letter.at, _event_summary(letter.body), letter.reason)
-    console.print(table)
-    console.print(f"{len(letters)} dead letter(s) in {settings.dead_letter_queue}")
+    for letter in letters:  # one line each (grep-friendly); `show` prints the whole reason
+        reason = letter.reason if len(letter.reason) <= 120 else letter.reason[:119] + "…"
+        typer.echo(f"{letter.message_id}  {letter.at}  {_event_summary(letter.body)}  {reason}")
+    typer.echo(f"{len(letters)} dead letter(s) in {settings.dead_letter_queue}")
 
 
 @dlq_app.command()

@@ -62,10 +62,12 @@ def test_leak_fires_once_reminds_on_schedule_resolves_once(
     assert kinds(mails) == ["fired", "reminder", "reminder", "resolved"]
     assert {m["X-Finemeca-Device"] for m in mails} == {"170-2"}
     fired = next(m for m in mails if m["X-Finemeca-Event-Kind"] == "fired")
-    assert "pressure 4.0 < opening pressure 5.0" in fired["Subject"]
+    assert "pressure 4.0 bar < opening pressure 5.0 bar" in fired["Subject"]
     resolved = next(m for m in mails if m["X-Finemeca-Event-Kind"] == "resolved")
     text = resolved.get_body(("plain",)).get_content()
-    assert "Recovered reading:  pressure 6.0 >= opening pressure 5.0" in text  # what holds now, past tense
+    assert (
+        "Recovered reading:  pressure 6.0 bar >= opening pressure 5.0 bar" in text
+    )  # what holds now, past tense
     assert "pressure 6.0 < " not in text
     assert resolved["In-Reply-To"] == fired["Message-ID"]
     assert fired.get_body(("html",)) is not None and fired.get_body(("plain",)) is not None
