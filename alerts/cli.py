@@ -9,7 +9,19 @@ from typing import Any
 
 import typer
 
+from alerts.catalog import load_catalog
+from alerts.clock import Clock, ScaledClock, SystemClock
 from alerts.durations import format_duration, parse_duration
+from alerts.job import AlertJob
+from alerts.publisher import StompPublisher
+from alerts.replay import replay
+from alerts.rules import load_rule_file, load_rules
+from alerts.scheduler import Scheduler
+from alerts.settings import AlertSettings
+from finemeca.config import ObservabilitySettings
+from finemeca.es import make_client, wait_until_healthy
+from finemeca.logs import configure_logging
+from finemeca.metrics import serve_health_and_metrics
 
 app = typer.Typer(no_args_is_help=True, help="Alert job: rules over Elasticsearch, events to ActiveMQ.")
 
@@ -38,15 +50,6 @@ def run(
     clock_rate: float = typer.Option(1.0, help="with --now: simulated seconds per real second"),
 ) -> None:
     """Evaluate every rule each interval; publish events to ActiveMQ; keep state in Elasticsearch."""
-    from alerts.clock import Clock, ScaledClock, SystemClock
-    from alerts.job import AlertJob
-    from alerts.publisher import StompPublisher
-    from alerts.scheduler import Scheduler
-    from alerts.settings import AlertSettings
-    from finemeca.config import ObservabilitySettings
-    from finemeca.es import make_client, wait_until_healthy
-    from finemeca.logs import configure_logging
-    from finemeca.metrics import serve_health_and_metrics
 
     configure_logging(role="alerts")
     settings = AlertSettings()
@@ -75,9 +78,6 @@ def run(
 
 
 def _find_rule(rule: str, extra: list[Path]) -> Any:
-    from alerts.catalog import load_catalog
-    from alerts.rules import load_rule_file
-    from alerts.settings import AlertSettings
 
     path = Path(rule)
     if path.is_file():
@@ -102,9 +102,6 @@ def test_rule(
     rules: list[Path] = typer.Option([], "--rules", help="extra rule file or directory"),
 ) -> None:
     """Replay a rule over stored data and print what would have fired. Sends and stores nothing."""
-    from alerts.replay import replay
-    from alerts.settings import AlertSettings
-    from finemeca.es import make_client
 
     settings = AlertSettings()
     start, end = _parse_time(from_), _parse_time(to)
@@ -130,9 +127,6 @@ def validate(
     paths: list[Path] = typer.Argument(None, help="rule files/dirs (default: what `run` would load)"),
 ) -> None:
     """Check rule files; print one precise line per problem; exit 1 if any."""
-    from alerts.catalog import load_catalog
-    from alerts.rules import load_rules
-    from alerts.settings import AlertSettings
 
     ruleset = load_rules(list(paths)) if paths else load_catalog(AlertSettings())
     for r in ruleset.rules:

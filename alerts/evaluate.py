@@ -15,6 +15,7 @@ from elasticsearch import Elasticsearch
 from alerts.lifecycle import AlertState, Change, Observation, Policy, Status, Verdict, observe, tick
 from alerts.rule_kinds import kind_for
 from alerts.rule_kinds.base import Window
+from alerts.rules import Rule
 from alerts.state import Stored
 
 
@@ -25,7 +26,7 @@ class WindowResult:
     devices: int = 0
 
 
-def policy_of(rule: Any) -> Policy:
+def policy_of(rule: Rule) -> Policy:
     return Policy(debounce=rule.debounce, resolve=rule.resolve, reminders=rule.reminders)
 
 
@@ -35,7 +36,7 @@ def _essentials(state: AlertState) -> dict[str, Any]:
 
 def advance(
     stored: Stored | None,
-    rule: Any,
+    rule: Rule,
     device_key: str,
     observations: list[Observation],
     end: datetime,
@@ -59,7 +60,7 @@ def advance(
 
 def evaluate_window(
     es: Elasticsearch,
-    rule: Any,
+    rule: Rule,
     index: str,
     states: dict[str, Stored],
     start: datetime,

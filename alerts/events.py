@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from alerts.lifecycle import Change
+from alerts.rules import Rule
 
 EVENT_NAMESPACE = uuid.UUID("5b0f3f0e-4c1e-4a55-9a44-2f4f0d6c8e11")
 EventKind = Literal["fired", "reminder", "resolved", "occurred"]
@@ -46,7 +47,7 @@ class AlertEvent(BaseModel):
     generated_at: datetime | None = None
 
     @classmethod
-    def from_change(cls, rule: Any, change: Change, generated_at: datetime | None = None) -> AlertEvent:
+    def from_change(cls, rule: Rule, change: Change, generated_at: datetime | None = None) -> AlertEvent:
         state = change.state
         ctx = state.context
         return cls(

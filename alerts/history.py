@@ -8,7 +8,8 @@ from elasticsearch import Elasticsearch
 from elasticsearch.helpers import streaming_bulk
 
 from alerts.events import AlertEvent
-from alerts.indices import ensure_index
+from alerts.indices import mapping
+from finemeca.es import ensure_index
 
 FLATTENED_VALUES = ("pressure", "opening_pressure")  # handy for Kibana charts of leaks
 
@@ -28,7 +29,7 @@ class HistoryWriter:
         self.index = index
 
     def ensure(self) -> None:
-        ensure_index(self.es, self.index, "history")
+        ensure_index(self.es, self.index, mapping("history"))
 
     def record(self, events: list[AlertEvent]) -> None:
         """Idempotent: a replayed event overwrites its own document."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from elasticsearch import Elasticsearch
 
@@ -19,6 +18,7 @@ from alerts.events import AlertEvent
 from alerts.history import HistoryWriter
 from alerts.lifecycle import Status
 from alerts.publisher import EventPublisher
+from alerts.rules import Rule
 from alerts.settings import AlertSettings
 from alerts.state import StateStore, Stored, Version
 from finemeca.logs import get_logger
@@ -62,7 +62,7 @@ class AlertJob:
         self.store.ensure()
         self.history.ensure()
 
-    def run_cycle(self, rules: list[Any], now: datetime) -> CycleReport:
+    def run_cycle(self, rules: list[Rule], now: datetime) -> CycleReport:
         report = CycleReport(now=now)
         with metrics.CYCLE_SECONDS.time():
             for rule in rules:
@@ -77,7 +77,7 @@ class AlertJob:
                     log.error("alerts.rule_failed", rule=rule.name, error=str(exc), exc_info=True)
         return report
 
-    def _cursor(self, rule: Any) -> RuleCursor:
+    def _cursor(self, rule: Rule) -> RuleCursor:
         cursor = self.cursors.get(rule.name)
         if cursor is None:
             watermark, version = self.store.load_watermark(rule.name)
@@ -85,7 +85,7 @@ class AlertJob:
             self.cursors[rule.name] = cursor
         return cursor
 
-    def run_rule(self, rule: Any, now: datetime, report: CycleReport) -> None:
+    def run_rule(self, rule: Rule, now: datetime, report: CycleReport) -> None:
         s = self.settings
         cursor = self._cursor(rule)
         target = now - s.ingest_delay
@@ -106,7 +106,7 @@ class AlertJob:
         )
 
     def run_window(
-        self, rule: Any, index: str, cursor: RuleCursor, start: datetime, end: datetime, report: CycleReport
+        self, rule: Rule, index: str, cursor: RuleCursor, start: datetime, end: datetime, report: CycleReport
     ) -> None:
         s = self.settings
         result = evaluate_window(self.es, rule, index, cursor.states, start, end, s.top_hits, s.page_size)

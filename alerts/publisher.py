@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from alerts.events import AlertEvent
+from finemeca import naming
 from finemeca.config import StompSettings
 from finemeca.logs import get_logger
 from finemeca.stomp_link import StompLink
@@ -22,10 +23,10 @@ def event_headers(event: AlertEvent) -> dict[str, str]:
     return {
         "persistent": "true",
         "content-type": "application/json",
-        "event-id": event.event_id,
+        naming.HEADER_EVENT_ID: event.event_id,
         "event-kind": event.kind,
         "rule": event.rule,
-        "sensor": event.sensor,
+        naming.HEADER_SENSOR: event.sensor,
         "device-key": event.device_key,
     }
 

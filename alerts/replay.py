@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from elasticsearch import Elasticsearch
 
 from alerts.evaluate import evaluate_window
 from alerts.events import AlertEvent
+from alerts.rules import Rule
 from alerts.state import Stored
 
 
 def replay(
     es: Elasticsearch,
-    rule: Any,
+    rule: Rule,
     index: str,
     start: datetime,
     end: datetime,

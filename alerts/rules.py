@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from alerts.durations import Duration
+from alerts.rule_kinds import KINDS, rule_model
+from finemeca.errors import ConfigurationError
+from sensors.registry import available_sensors, get_sensor
 
 RULE_NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,79}$"
 
@@ -54,6 +58,9 @@ class Reminders(_Strict):
 
 
 class RuleBase(_Strict):
+    """What every rule has; a kind's model adds its own keys (see alerts/README.md, "Add a rule kind")."""
+
+    kind: str
     name: str = Field(pattern=RULE_NAME_PATTERN)
     sensor: str = Field(min_length=1)
     description: str = ""
@@ -71,58 +78,22 @@ class RuleBase(_Strict):
     recipients: list[str] = Field(default_factory=list)
 
 
-Operator = Literal["<", "<=", ">", ">=", "==", "!="]
+# Every rule is a `Rule`: the kind module's own model (e.g. `ThresholdRule` in rule_kinds/threshold.py)
+# subclasses it and narrows `kind` to its name. Parsing picks the model from `kind` (rule_kinds registry).
+Rule = RuleBase
 
 
-class ThresholdRule(RuleBase):
-    """`field <op> value` or `field <op> other_field` of the same document, per device."""
-
-    kind: Literal["threshold"]
-    field: str
-    op: Operator
-    value: float | None = None
-    other_field: str | None = None
-    hysteresis: float = Field(
-        default=0.0, ge=0.0, description="margin the value must clear to count as healthy"
-    )
-
-    @model_validator(mode="after")
-    def _one_reference(self) -> ThresholdRule:
-        if (self.value is None) == (self.other_field is None):
-            raise ValueError("set exactly one of 'value' (a constant) or 'other_field' (a document field)")
-        if self.op in ("==", "!=") and self.hysteresis:
-            raise ValueError("'hysteresis' only applies to <, <=, > and >=")
-        return self
+def rule_adapter() -> TypeAdapter[Rule]:
+    """Validator for one rule of any registered kind (a union discriminated on `kind`)."""
+    return _adapter_for(tuple(sorted(KINDS.items())))
 
 
-class SilentDeviceRule(RuleBase):
-    """A device seen within `lookback` that sent nothing for longer than `after`."""
-
-    kind: Literal["silent_device"]
-    after: Duration
-    lookback: Duration = timedelta(days=7)
-
-    @model_validator(mode="after")
-    def _after_within_lookback(self) -> SilentDeviceRule:
-        if self.after >= self.lookback:
-            raise ValueError("'after' must be shorter than 'lookback'")
-        return self
-
-
-class MessageGapsRule(RuleBase):
-    """Radio losses: msgCount jumps over the trailing window `over` above `max_loss_ratio`."""
-
-    kind: Literal["message_gaps"]
-    max_loss_ratio: float = Field(gt=0.0, lt=1.0)
-    over: Duration = timedelta(minutes=15)
-    min_lost: int = Field(default=1, ge=1)
-    counter_field: str = "msg_count"
-    modulus: int = Field(default=65536, ge=2, description="the counter wraps to 0 after modulus - 1")
-
-
-Rule = Annotated[ThresholdRule | SilentDeviceRule | MessageGapsRule, Field(discriminator="kind")]
-_RULE_ADAPTER: TypeAdapter[Rule] = TypeAdapter(Rule)
-RULE_KINDS = ("threshold", "silent_device", "message_gaps")
+@cache
+def _adapter_for(kinds: tuple[tuple[str, str], ...]) -> TypeAdapter[Rule]:
+    models = tuple(rule_model(name) for name, _ in kinds)
+    union = models[0] if len(models) == 1 else Union[models]  # noqa: UP007 - built at run time
+    adapter: TypeAdapter[Rule] = TypeAdapter(Annotated[union, Field(discriminator="kind")])  # type: ignore[arg-type]
+    return adapter
 
 
 @dataclass
@@ -145,28 +116,28 @@ class RuleProblem:
 
 @dataclass
 class RuleSet:
-    rules: list[Any] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
     problems: list[RuleProblem] = field(default_factory=list)
     sources: dict[str, Path] = field(default_factory=dict)
 
 
-class RuleFileError(ValueError):
+class RuleFileError(ConfigurationError):
     def __init__(self, problems: list[RuleProblem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
-    parts = [str(p) for p in loc if p not in RULE_KINDS]  # drop the union tag pydantic inserts
+    parts = [str(p) for p in loc if p not in KINDS]  # drop the union tag pydantic inserts
     return ".".join(parts) or "(rule)"
 
 
-def _validate_one(path: Path, index: int, raw: object) -> tuple[Any | None, list[RuleProblem]]:
+def _validate_one(path: Path, index: int, raw: object) -> tuple[Rule | None, list[RuleProblem]]:
     label = f"#{index + 1}"
     if isinstance(raw, dict) and isinstance(raw.get("name"), str):
         label += f" '{raw['name']}'"
     try:
-        return _RULE_ADAPTER.validate_python(raw), []
+        return rule_adapter().validate_python(raw), []
     except ValidationError as exc:
         problems = [
             RuleProblem(path, err["msg"], rule=label, field=_field_path(tuple(err["loc"])))
@@ -212,7 +183,6 @@ def rule_files(path: Path) -> list[Path]:
 
 def default_rule_files(sensors: list[str] | None = None) -> list[Path]:
     """The `rules.yml` each sensor folder ships (all sensors unless a list is given)."""
-    from sensors.registry import available_sensors, get_sensor
 
     files = []
     for name in sensors or list(available_sensors()):

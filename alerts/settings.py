@@ -29,8 +29,8 @@ class AlertSettings(BaseSettings):
         default="{prefix}-{sensor}-data", description="index/alias a rule reads; {prefix} and {sensor} expand"
     )
     index_prefix: str = naming.DEFAULT_PREFIX
-    state_index: str = "finemeca-alerts-state"
-    history_index: str = "finemeca-alerts-history"
+    state_index: str = naming.alerts_state_index()
+    history_index: str = naming.alerts_history_index()
     queue: str = naming.alerts_queue()
     interval: Duration = timedelta(seconds=30)
     ingest_delay: Duration = Field(

@@ -14,8 +14,10 @@ from typing import Any
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 from elasticsearch.helpers import scan, streaming_bulk
 
-from alerts.indices import ensure_index
+from alerts.indices import mapping
 from alerts.lifecycle import AlertState
+from finemeca.errors import PermanentError
+from finemeca.es import ensure_index
 from finemeca.logs import get_logger
 
 log = get_logger(__name__)
@@ -38,7 +40,7 @@ def doc_id(rule: str, device_key: str) -> str:
     return f"{rule}|{device_key}"
 
 
-class StateConflictError(RuntimeError):
+class StateConflictError(PermanentError):
     """Another writer changed a state document since we read it."""
 
 
@@ -48,7 +50,7 @@ class StateStore:
         self.index = index
 
     def ensure(self) -> None:
-        ensure_index(self.es, self.index, "state")
+        ensure_index(self.es, self.index, mapping("state"))
 
     # -- states -----------------------------------------------------------------------------------------
     def load_states(self, rule: str) -> dict[str, Stored]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from finemeca import naming
+
 # STOMP headers ActiveMQ reserves or recomputes; never copied onto a dead-lettered copy.
 _RESERVED = {
     "message-id",
@@ -34,11 +36,11 @@ def dead_letter_headers(
     one_line = " ".join(reason.split())
     headers.update(
         {
-            "dlq_reason": one_line[:MAX_REASON_CHARS],
-            "dlq_stage": stage,
-            "dlq_sensor": sensor,
-            "dlq_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            "dlq_origin": origin,
+            naming.DLQ_REASON: one_line[:MAX_REASON_CHARS],
+            naming.DLQ_STAGE: stage,
+            naming.DLQ_SENSOR: sensor,
+            naming.DLQ_AT: datetime.now(UTC).isoformat(timespec="milliseconds"),
+            naming.DLQ_ORIGIN: origin,
         }
     )
     return headers

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from stomp.utils import Frame
 
+from finemeca import naming
 from finemeca.config import StompSettings
 from finemeca.deadletter import REDRIVEN_HEADER
 from finemeca.stomp_link import StompLink, ack_id
@@ -39,9 +40,9 @@ def selector(
 
     clauses = []
     if reason:
-        clauses.append("dlq_reason LIKE " + quoted(f"%{reason}%"))
+        clauses.append(f"{naming.DLQ_REASON} LIKE " + quoted(f"%{reason}%"))
     if stage:
-        clauses.append("dlq_stage = " + quoted(stage))
+        clauses.append(f"{naming.DLQ_STAGE} = " + quoted(stage))
     if message_id:
         clauses.append("JMSMessageID = " + quoted(message_id))
     return " AND ".join(clauses) or None
@@ -52,10 +53,10 @@ def to_dead_letter(frame: Frame) -> DeadLetter:
     body = frame.body if isinstance(frame.body, bytes) else str(frame.body).encode()
     return DeadLetter(
         h.get("message-id", ""),
-        h.get("dlq_stage", "?"),
-        h.get("dlq_reason", "(no reason recorded)"),
-        h.get("dlq_at", ""),
-        h.get("dlq_origin", ""),
+        h.get(naming.DLQ_STAGE, "?"),
+        h.get(naming.DLQ_REASON, "(no reason recorded)"),
+        h.get(naming.DLQ_AT, ""),
+        h.get(naming.DLQ_ORIGIN, ""),
         body,
         h,
     )

@@ -6,9 +6,10 @@ import threading
 import time
 from typing import Any
 
-from elasticsearch import Elasticsearch
+from elasticsearch import BadRequestError, Elasticsearch
 
 from finemeca.config import ElasticsearchSettings
+from finemeca.errors import StopRequested
 
 
 def make_client(settings: ElasticsearchSettings | None = None, **client_options: Any) -> Elasticsearch:
@@ -30,6 +31,24 @@ def make_client(settings: ElasticsearchSettings | None = None, **client_options:
     )
 
 
+def ensure_index(es: Elasticsearch, name: str, mappings: dict[str, Any], replicas: int = 0) -> None:
+    """Create a one-shard index with `mappings` if missing, else add new fields to its mapping.
+
+    Safe when several processes start at once: losing the creation race is not an error."""
+    if not es.indices.exists(index=name):
+        try:
+            es.indices.create(
+                index=name,
+                mappings=mappings,
+                settings={"number_of_shards": 1, "number_of_replicas": replicas},
+            )
+            return
+        except BadRequestError as exc:
+            if exc.error != "resource_already_exists_exception":
+                raise
+    es.indices.put_mapping(index=name, **mappings)
+
+
 def wait_until_healthy(
     es: Elasticsearch, timeout: float = 120.0, status: str = "yellow", stop: threading.Event | None = None
 ) -> dict[str, object]:
@@ -44,10 +63,11 @@ def wait_until_healthy(
         except Exception as exc:  # connection refused while starting
             last = exc
         if stop is not None and stop.wait(1.0):
-            raise InterruptedError("stop requested while waiting for Elasticsearch")
+            raise StopRequested("stop requested while waiting for Elasticsearch")
         if stop is None:
             time.sleep(1.0)
     raise TimeoutError(
         f"Elasticsearch at {es.transport.node_pool.get().base_url} not {status} after {timeout:.0f}s "
-        f"(last error: {last}). Is it running? Try `finemeca stack status`."
+        f"(last error: {last}): check that the cluster is up and reachable from this host, its health "
+        f"(GET _cluster/health), and the ES_URL/ES_USERNAME/ES_CA_FILE settings"
     )

@@ -1,6 +1,7 @@
-"""Names shared by every engine: MQTT topics, ActiveMQ queues, Elasticsearch indices.
+"""Names shared by every engine: MQTT topics, ActiveMQ queues and message headers, Elasticsearch indices.
 
-Kept in one place so that gateway, ingestor, alerts, dashboards and the compose file agree.
+Kept in one place so that gateway, ingestor, alerts, dashboards and the compose file agree: no other
+module spells one of these names.
 """
 
 from __future__ import annotations
@@ -58,8 +59,47 @@ def daily_index(sensor: str, timestamp: datetime, prefix: str = DEFAULT_PREFIX) 
     return f"{prefix}-{sensor}-data-{timestamp:%Y.%m.%d}"
 
 
+def extra_index(name: str, prefix: str = DEFAULT_PREFIX) -> str:
+    """An index a sensor plugin declares in `extra_indices()` (e.g. `centrale-daily`)."""
+    return f"{prefix}-{name}"
+
+
 def template_name(sensor: str, prefix: str = DEFAULT_PREFIX) -> str:
     return f"{prefix}-{sensor}-data"
+
+
+def deadletter_index(prefix: str = DEFAULT_PREFIX) -> str:
+    """Dashboard-friendly record of every dead-lettered message (the DLQ itself is the source of truth)."""
+    return f"{prefix}-deadletters"
+
+
+def alerts_state_index(prefix: str = DEFAULT_PREFIX) -> str:
+    return f"{prefix}-alerts-state"
+
+
+def alerts_history_index(prefix: str = DEFAULT_PREFIX) -> str:
+    return f"{prefix}-alerts-history"
+
+
+def alerts_sent_index(prefix: str = DEFAULT_PREFIX) -> str:
+    """The mailer's durable record of mailed events."""
+    return f"{prefix}-alerts-sent"
+
+
+# STOMP headers our messages carry (beside the standard `content-type`, `persistent`).
+HEADER_SENSOR = "sensor"
+HEADER_MQTT_TOPIC = "mqtt-topic"
+HEADER_RECEIVED_AT = "gateway-received-at"  # epoch ms when the gateway received the MQTT message
+HEADER_EVENT_ID = "event-id"  # alert events
+# Dead-letter headers (selector-friendly names: JMS selectors reject '-').
+DLQ_REASON = "dlq_reason"
+DLQ_STAGE = "dlq_stage"
+DLQ_SENSOR = "dlq_sensor"
+DLQ_AT = "dlq_at"
+DLQ_ORIGIN = "dlq_origin"
+DLQ_TRUNCATED_FROM = "dlq_truncated_from"
+# Headers a re-driven message keeps from its dead-lettered copy.
+FORWARDED_HEADERS = frozenset({"content-type", HEADER_SENSOR, HEADER_MQTT_TOPIC, HEADER_RECEIVED_AT})
 
 
 # Kibana saved objects: ids are uuid5 of a readable name, so re-importing overwrites instead of duplicating,

@@ -12,7 +12,7 @@ attempts or age are exhausted, the last error is re-raised as is.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from tenacity import (
@@ -68,12 +68,22 @@ def _raise_stop_or_last_error(event: threading.Event | None) -> Callable[[RetryC
     return callback
 
 
-def _log_retry(name: str) -> Callable[[RetryCallState], None]:
+def _log_retry(
+    name: str, fields: Mapping[str, object], on_retry: Callable[[BaseException], None] | None
+) -> Callable[[RetryCallState], None]:
     def before_sleep(retry_state: RetryCallState) -> None:
         outcome = retry_state.outcome
         error = outcome.exception() if outcome is not None else None
         wait = retry_state.next_action.sleep if retry_state.next_action else None
-        log.warning(f"{name}.retry", attempt=retry_state.attempt_number, error=repr(error), retry_in=wait)
+        log.warning(
+            f"{name}.retry",
+            **fields,
+            attempt=retry_state.attempt_number,
+            error=str(error),
+            retry_in=round(wait, 2) if wait is not None else None,
+        )
+        if on_retry is not None and error is not None:
+            on_retry(error)
 
     return before_sleep
 
@@ -94,8 +104,13 @@ def retrying(
     stop: threading.Event | None = None,
     retry_on: tuple[type[BaseException], ...] = (Exception,),
     name: str = "retry",
+    log_fields: Mapping[str, object] | None = None,
+    on_retry: Callable[[BaseException], None] | None = None,
 ) -> Retrying:
-    """A tenacity `Retrying` for `policy`; iterate over it (see the module docstring) or call it."""
+    """A tenacity `Retrying` for `policy`; iterate over it (see the module docstring) or call it.
+
+    Each failed attempt that will be retried logs `<name>.retry` (with `log_fields`) and calls
+    `on_retry(error)` (e.g. a metric, or health going red while the loop waits)."""
     conditions: list[stop_base] = []
     if policy.max_attempts is not None:
         conditions.append(stop_after_attempt(policy.max_attempts))
@@ -108,7 +123,7 @@ def retrying(
         wait=wait_random_exponential(multiplier=policy.initial, max=policy.cap),
         stop=stop_any(*conditions) if conditions else stop_never,
         sleep=_EventSleep(stop),
-        before_sleep=_log_retry(name),
+        before_sleep=_log_retry(name, log_fields or {}, on_retry),
         retry_error_callback=_raise_stop_or_last_error(stop),
         reraise=True,
     )

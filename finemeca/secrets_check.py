@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from finemeca.errors import ConfigurationError
+
 REQUIRE_SECRETS_ENV = "FINEMECA_REQUIRE_SECRETS"
 MIN_SECRET_LENGTH = 12
 
@@ -50,7 +52,7 @@ PLACEHOLDER_FRAGMENTS = ("changeme", "changethis", "replaceme", "placeholder", "
 TEMPLATE_MARKERS = re.compile(r"^<.*>$|^\$\{.*\}$|^\{\{.*\}\}$|^%.*%$")
 
 
-class PlaceholderSecretError(RuntimeError):
+class PlaceholderSecretError(ConfigurationError):
     """Raised when one or more secrets are missing or look like placeholders."""
 
     def __init__(self, problems: Mapping[str, str]) -> None:

@@ -19,14 +19,16 @@ import stomp
 from stomp.utils import Frame, convert_frame, pack
 
 from finemeca.config import StompSettings
+from finemeca.errors import StopRequested, TransientError
 from finemeca.logs import get_logger
+from finemeca.retry import RetryPolicy, retrying
 
 log = get_logger(__name__)
 
 MessageHandler = Callable[[Frame, int], None]
 
 
-class StompUnavailableError(RuntimeError):
+class StompUnavailableError(TransientError):
     """The broker could not be reached or did not confirm an operation in time."""
 
 
@@ -89,35 +91,28 @@ class StompLink:
     def ensure_connected(
         self, stop: threading.Event | None = None, give_up_after: float | None = None
     ) -> None:
-        """Connect (or reconnect and resubscribe) with exponential backoff until it works."""
+        """Connect (or reconnect and resubscribe) with the shared backoff until it works.
+
+        Raises `StopRequested` if `stop` is set meanwhile, `StompUnavailableError` after `give_up_after`
+        seconds without a connection."""
         if self.connected:
             return
-        delay, started = 0.5, time.monotonic()
-        while True:
-            try:
-                with self._reconnecting:  # several threads may notice the drop: one reconnects
+        policy = RetryPolicy(initial=0.5, cap=self.max_backoff, max_age=give_up_after)
+        fields = {"host": self.settings.host, "port": self.settings.port}
+        started = time.monotonic()
+        try:
+            for attempt in retrying(policy, stop=stop, name="stomp.connect", log_fields=fields):
+                with attempt, self._reconnecting:  # several threads may notice the drop: one reconnects
                     if not self.connected:
                         self._connect_once()
-                return
-            except Exception as exc:
-                elapsed = time.monotonic() - started
-                if give_up_after is not None and elapsed >= give_up_after:
-                    raise StompUnavailableError(
-                        f"ActiveMQ STOMP at {self.settings.host}:{self.settings.port} unreachable for "
-                        f"{elapsed:.0f}s ({exc}). Is the broker running? Try `finemeca stack status`."
-                    ) from exc
-                log.warning(
-                    "stomp.connect_failed",
-                    host=self.settings.host,
-                    port=self.settings.port,
-                    error=str(exc),
-                    retry_in=round(delay, 1),
-                )
-                if stop is not None and stop.wait(delay):
-                    raise StompUnavailableError("stopped while connecting to ActiveMQ") from exc
-                if stop is None:
-                    time.sleep(delay)
-                delay = min(self.max_backoff, delay * 2) * random.uniform(0.8, 1.2)
+        except StopRequested:
+            raise
+        except Exception as exc:
+            raise StompUnavailableError(
+                f"ActiveMQ STOMP at {self.settings.host}:{self.settings.port} unreachable for "
+                f"{time.monotonic() - started:.0f}s ({exc}): check that the broker is up and reachable "
+                f"from this host, and the STOMP_HOST/STOMP_PORT/STOMP_USERNAME settings"
+            ) from exc
 
     def _connect_once(self) -> None:
         with self._lock:

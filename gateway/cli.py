@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from finemeca.logs import configure_logging
+from gateway.service import run_gateway
 from sensors.registry import available_sensors
 
 app = typer.Typer(no_args_is_help=True, help="MQTT -> ActiveMQ forwarder for one sensor.")
@@ -17,7 +18,6 @@ def run(
     """Forward the sensor's MQTT messages to its ActiveMQ queue (settings: MQTT_*, STOMP_*, GATEWAY_*)."""
     if sensor not in available_sensors():
         raise typer.BadParameter(f"unknown sensor {sensor!r}; known: {', '.join(available_sensors())}")
-    from gateway.service import run_gateway
 
     configure_logging(role="gateway", sensor=sensor)
     run_gateway(sensor)

@@ -11,7 +11,9 @@ from stomp.exception import StompException
 from finemeca import naming
 from finemeca.batching import take_batch
 from finemeca.deadletter import dead_letter_headers
+from finemeca.errors import StopRequested
 from finemeca.logs import get_logger
+from finemeca.retry import RetryPolicy, retrying
 from finemeca.stomp_link import StompLink, StompUnavailableError
 from gateway import metrics
 from gateway.mqtt_source import MqttMessage, MqttSource
@@ -77,33 +79,28 @@ class Forwarder:
         Returns False, acking nothing, when asked to stop while ActiveMQ is unreachable: the unacked
         messages stay in the MQTT broker's persistent session and are redelivered on restart.
         """
-        attempt = 0
-        while True:
-            try:
-                self.link.ensure_connected(stop=self.stop_requested)
-                started = time.monotonic()
-                forwarded, rejected = self._send_transaction(batch)
-                break
-            except (StompUnavailableError, StompException, OSError) as exc:
-                attempt += 1
-                metrics.RETRIES.labels(self.sensor).inc()
-                delay = min(30.0, 0.5 * 2 ** min(attempt, 6))
-                log.warning(
-                    "gateway.commit_failed",
-                    sensor=self.sensor,
-                    batch=len(batch),
-                    attempt=attempt,
-                    error=str(exc),
-                    retry_in=delay,
-                )
-                if self.stop_requested.wait(delay):
-                    log.warning(
-                        "gateway.stopped_unforwarded",
-                        sensor=self.sensor,
-                        batch=len(batch),
-                        note="not acknowledged: redelivered by the MQTT broker on restart",
-                    )
-                    return False
+        policy = RetryPolicy(initial=1.0, cap=self.settings.max_retry_backoff_s)
+        try:
+            for attempt in retrying(
+                policy,
+                stop=self.stop_requested,
+                retry_on=(StompUnavailableError, StompException, OSError),
+                name="gateway.commit",
+                log_fields={"sensor": self.sensor, "batch": len(batch)},
+                on_retry=lambda _error: metrics.RETRIES.labels(self.sensor).inc(),
+            ):
+                with attempt:
+                    self.link.ensure_connected(stop=self.stop_requested)
+                    started = time.monotonic()
+                    forwarded, rejected = self._send_transaction(batch)
+        except StopRequested:
+            log.warning(
+                "gateway.stopped_unforwarded",
+                sensor=self.sensor,
+                batch=len(batch),
+                note="not acknowledged: redelivered by the MQTT broker on restart",
+            )
+            return False
         elapsed = time.monotonic() - started
         for message in batch:
             self.source.ack(message)
@@ -125,9 +122,9 @@ class Forwarder:
         for message in batch:
             headers = {
                 "content-type": "application/json",
-                "sensor": self.sensor,
-                "mqtt-topic": message.topic,
-                "gateway-received-at": str(message.received_ms),
+                naming.HEADER_SENSOR: self.sensor,
+                naming.HEADER_MQTT_TOPIC: message.topic,
+                naming.HEADER_RECEIVED_AT: str(message.received_ms),
             }
             reason = rejection_reason(message.payload, self.settings.max_message_bytes)
             if reason is None:
@@ -137,7 +134,7 @@ class Forwarder:
             body = message.payload[: self.settings.max_message_bytes]  # keep the DLQ itself bounded
             dlq_headers = dead_letter_headers(reason, "gateway", self.sensor, message.topic, headers)
             if len(body) < len(message.payload):
-                dlq_headers["dlq_truncated_from"] = str(len(message.payload))
+                dlq_headers[naming.DLQ_TRUNCATED_FROM] = str(len(message.payload))
             frames.append((self.dlq, body, dlq_headers))
             rejected += 1
         tx = self.link.begin()

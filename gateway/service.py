@@ -70,7 +70,7 @@ class Gateway:
                 "gateway.mqtt_not_connected",
                 host=self.mqtt_settings.host,
                 port=self.mqtt_settings.port,
-                hint="is Mosquitto running? try `finemeca stack status`; still retrying",
+                hint="check that the MQTT broker is up and reachable (MQTT_HOST/MQTT_PORT, credentials); still retrying",
             )
         log.info("gateway.started", sensor=self.sensor, queue=self.forwarder.destination)
         try:

@@ -23,6 +23,9 @@ class GatewaySettings(BaseSettings):
     )
     max_message_bytes: int = Field(65_536, ge=64, description="larger messages are dead-lettered")
     commit_timeout_s: float = Field(30.0, gt=0)
+    max_retry_backoff_s: float = Field(
+        30.0, gt=0, description="cap of the retry backoff while ActiveMQ is down"
+    )
 
     def mqtt_client_id(self, sensor: str) -> str:
         if self.client_id:

@@ -7,7 +7,7 @@ mapping error: dead-lettered with the reason, stage `index`).
 
 from __future__ import annotations
 
-import time
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +17,9 @@ from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, Elasticsearch
 from elasticsearch.helpers import streaming_bulk
 
+from finemeca.errors import TransientError
 from finemeca.logs import get_logger
+from finemeca.retry import RetryPolicy, retrying
 from ingestor.prepare import Prepared
 
 log = get_logger(__name__)
@@ -58,60 +60,68 @@ def _actions(items: list[Prepared]) -> list[dict[str, Any]]:
     return [{"_op_type": "create", "_index": p.index, "_id": p.doc_id, "_source": p.document} for p in items]
 
 
+class _PendingItemsError(TransientError):
+    """Some items (or the whole request) must be sent again."""
+
+
 def write(
     es: Elasticsearch,
     items: list[Prepared],
-    should_stop: Callable[[], bool] = lambda: False,
-    max_backoff: float = 30.0,
+    policy: RetryPolicy,
+    stop: threading.Event | None = None,
     on_unavailable: Callable[[], None] = lambda: None,
 ) -> BulkOutcome:
-    """Index `items`, retrying what is retryable with backoff until done (or stop requested -> raise).
+    """Index `items`, retrying what is retryable with `policy` until done; raises `StopRequested` if
+    `stop` is set while items are still pending (nothing of them is acked: ActiveMQ redelivers).
 
     `on_unavailable` is called each time the whole request failed (unreachable, 5xx): health goes red
     while the loop waits, instead of after it."""
     outcome = BulkOutcome()
     pending = items
-    attempt = 0
-    while pending:
-        retry: list[Prepared] = []
-        try:
-            results = streaming_bulk(
-                es,
-                _actions(pending),
-                chunk_size=max(len(pending), 1),
-                max_chunk_bytes=50 * 1024 * 1024,
-                raise_on_error=False,
-                raise_on_exception=True,
-                max_retries=0,
-            )
-            for prepared, (_ok, result) in zip(pending, results, strict=True):
-                item = next(iter(result.values()))
-                verdict = classify(int(item.get("status", 0)), item.get("error"))
-                if verdict == "created":
-                    outcome.created.append(prepared)
-                elif verdict == "duplicate":
-                    outcome.duplicates.append(prepared)
-                elif verdict == "retry":
-                    retry.append(prepared)
-                else:
-                    outcome.rejected.append((prepared, describe_item_error(item.get("error"))))
-        except (TransportConnectionError, ConnectionTimeout) as exc:
-            log.warning("ingestor.elasticsearch_unreachable", error=str(exc), pending=len(pending))
-            on_unavailable()
-            retry = pending
-        except ApiError as exc:
-            if exc.meta.status not in RETRYABLE_STATUS:
-                raise
-            log.warning("ingestor.bulk_rejected_whole", status=exc.meta.status, error=str(exc))
-            on_unavailable()
-            retry = pending
-        if retry:
-            if should_stop():
-                raise InterruptedError(f"stop requested with {len(retry)} documents not yet indexed")
-            attempt += 1
-            outcome.retries += len(retry)
-            delay = min(max_backoff, 0.25 * 2 ** min(attempt, 8))
-            log.warning("ingestor.bulk_retry", items=len(retry), attempt=attempt, retry_in=delay)
-            time.sleep(delay)
-        pending = retry
+    for attempt in retrying(policy, stop=stop, retry_on=(_PendingItemsError,), name="ingestor.bulk"):
+        with attempt:
+            if pending:
+                pending = _write_once(es, pending, outcome, on_unavailable)
+            if pending:
+                outcome.retries += len(pending)
+                raise _PendingItemsError(f"{len(pending)} of {len(items)} documents not indexed yet")
     return outcome
+
+
+def _write_once(
+    es: Elasticsearch, pending: list[Prepared], outcome: BulkOutcome, on_unavailable: Callable[[], None]
+) -> list[Prepared]:
+    """One bulk request: record created/duplicate/rejected items in `outcome`, return those to retry."""
+    retry: list[Prepared] = []
+    try:
+        results = streaming_bulk(
+            es,
+            _actions(pending),
+            chunk_size=max(len(pending), 1),
+            max_chunk_bytes=50 * 1024 * 1024,
+            raise_on_error=False,
+            raise_on_exception=True,
+            max_retries=0,
+        )
+        for prepared, (_ok, result) in zip(pending, results, strict=True):
+            item = next(iter(result.values()))
+            verdict = classify(int(item.get("status", 0)), item.get("error"))
+            if verdict == "created":
+                outcome.created.append(prepared)
+            elif verdict == "duplicate":
+                outcome.duplicates.append(prepared)
+            elif verdict == "retry":
+                retry.append(prepared)
+            else:
+                outcome.rejected.append((prepared, describe_item_error(item.get("error"))))
+    except (TransportConnectionError, ConnectionTimeout) as exc:
+        log.warning("ingestor.elasticsearch_unreachable", error=str(exc), pending=len(pending))
+        on_unavailable()
+        return pending
+    except ApiError as exc:
+        if exc.meta.status not in RETRYABLE_STATUS:
+            raise
+        log.warning("ingestor.bulk_rejected_whole", status=exc.meta.status, error=str(exc))
+        on_unavailable()
+        return pending
+    return retry

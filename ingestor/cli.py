@@ -9,6 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from finemeca.logs import configure_logging
+from ingestor.dlq import browse, redrive
+from ingestor.service import run_ingestor
 from sensors.registry import available_sensors
 
 app = typer.Typer(
@@ -32,7 +34,6 @@ def _check(sensor: str) -> None:
 def run(sensor: str = SENSOR) -> None:
     """Index the sensor's queue into Elasticsearch (settings: STOMP_*, ES_*, INGESTOR_*, SENSOR_TIMEZONE)."""
     _check(sensor)
-    from ingestor.service import run_ingestor
 
     configure_logging(role="ingestor", sensor=sensor)
     run_ingestor(sensor)
@@ -46,7 +47,6 @@ def dlq_list(
     limit: int = typer.Option(50, help="at most this many"),
 ) -> None:
     """Browse dead letters (nothing is consumed)."""
-    from ingestor.dlq import browse
 
     _check(sensor)
     letters = browse(sensor, reason=reason, stage=stage, limit=limit)
@@ -61,7 +61,6 @@ def dlq_list(
 @dlq_app.command("show")
 def dlq_show(message_id: str, sensor: str = SENSOR) -> None:
     """Print one dead letter: headers and full body."""
-    from ingestor.dlq import browse
 
     _check(sensor)
     for d in browse(sensor, limit=100_000):
@@ -81,7 +80,6 @@ def dlq_redrive(
     yes: bool = typer.Option(False, "--yes", help="do not ask for confirmation"),
 ) -> None:
     """Send matching dead letters back through the normal (idempotent) path."""
-    from ingestor.dlq import browse, redrive
 
     _check(sensor)
     count = len(browse(sensor, reason=reason, stage=stage, limit=limit or 100_000))

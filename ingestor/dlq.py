@@ -29,9 +29,9 @@ def selector(reason: str | None = None, stage: str | None = None) -> str | None:
     """JMS selector over the dlq_* headers (single quotes doubled, as SQL-92 wants)."""
     clauses = []
     if reason:
-        clauses.append("dlq_reason LIKE '%" + reason.replace("'", "''") + "%'")
+        clauses.append(f"{naming.DLQ_REASON} LIKE '%" + reason.replace("'", "''") + "%'")
     if stage:
-        clauses.append("dlq_stage = '" + stage.replace("'", "''") + "'")
+        clauses.append(f"{naming.DLQ_STAGE} = '" + stage.replace("'", "''") + "'")
     return " AND ".join(clauses) or None
 
 
@@ -40,10 +40,10 @@ def _to_dead_letter(frame: Frame) -> DeadLetter:
     body = frame.body if isinstance(frame.body, bytes) else str(frame.body).encode()
     return DeadLetter(
         h.get("message-id", ""),
-        h.get("dlq_stage", "?"),
-        h.get("dlq_reason", "(no reason recorded)"),
-        h.get("dlq_at", ""),
-        h.get("dlq_origin", ""),
+        h.get(naming.DLQ_STAGE, "?"),
+        h.get(naming.DLQ_REASON, "(no reason recorded)"),
+        h.get(naming.DLQ_AT, ""),
+        h.get(naming.DLQ_ORIGIN, ""),
         body,
         h,
     )
@@ -132,11 +132,7 @@ def redrive(
             letter = _to_dead_letter(frame)
             if letter.message_id not in wanted:
                 break  # arrived after the snapshot (maybe one we just re-drove): leave it for next time
-            keep = {
-                k: v
-                for k, v in letter.headers.items()
-                if k in {"content-type", "sensor", "mqtt-topic", "gateway-received-at"}
-            }
+            keep = {k: v for k, v in letter.headers.items() if k in naming.FORWARDED_HEADERS}
             keep["redriven_from_reason"] = letter.reason[:300]
             keep["redriven_at"] = str(int(time.time() * 1000))
             link.send_confirmed(data_queue, letter.body, keep)

@@ -9,9 +9,9 @@ from typing import Any
 from elasticsearch import Elasticsearch
 
 from finemeca import naming
+from finemeca.es import ensure_index
 from sensors.base import SensorPlugin
 
-DEADLETTER_INDEX = "deadletters"
 DEADLETTER_MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
     "properties": {
@@ -23,10 +23,6 @@ DEADLETTER_MAPPINGS: dict[str, Any] = {
         "body_preview": {"type": "text", "index": False},
     },
 }
-
-
-def deadletter_index(prefix: str = naming.DEFAULT_PREFIX) -> str:
-    return f"{prefix}-{DEADLETTER_INDEX}"
 
 
 def ensure_sensor_template(
@@ -54,16 +50,7 @@ def ensure_sensor_template(
         meta={"managed_by": "finemeca ingestor", "sensor": plugin.name},
     )
     for name, mappings in plugin.extra_indices().items():
-        ensure_index(es, f"{prefix}-{name}", mappings, replicas)
-
-
-def ensure_index(es: Elasticsearch, name: str, mappings: dict[str, Any], replicas: int = 0) -> None:
-    if not es.indices.exists(index=name):
-        es.options(ignore_status=400).indices.create(
-            index=name, mappings=mappings, settings={"number_of_shards": 1, "number_of_replicas": replicas}
-        )
-    else:
-        es.indices.put_mapping(index=name, **mappings)
+        ensure_index(es, naming.extra_index(name, prefix), mappings, replicas)
 
 
 _DAILY = re.compile(r"-data-(\d{4})\.(\d{2})\.(\d{2})$")

@@ -5,8 +5,11 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from finemeca import naming
 from finemeca.config import ElasticsearchSettings
-from finemeca.es import make_client, wait_until_healthy
+from finemeca.es import ensure_index, make_client, wait_until_healthy
+from ingestor.indices import DEADLETTER_MAPPINGS, delete_old_indices, ensure_sensor_template
+from ingestor.settings import IngestorSettings
 from sensors.registry import available_sensors, get_sensor
 
 app = typer.Typer(no_args_is_help=True, help="Index templates and retention.")
@@ -16,8 +19,6 @@ console = Console()
 @app.command()
 def setup(sensor: list[str] = typer.Option(None, help="default: every sensor")) -> None:
     """Create or update the index templates (the ingestor also does it at start)."""
-    from ingestor.indices import DEADLETTER_MAPPINGS, deadletter_index, ensure_index, ensure_sensor_template
-    from ingestor.settings import IngestorSettings
 
     es_settings, ing = ElasticsearchSettings(), IngestorSettings()
     es = make_client(es_settings)
@@ -32,7 +33,9 @@ def setup(sensor: list[str] = typer.Option(None, help="default: every sensor")) 
             ing.refresh_interval,
         )
         console.print(f"template for {name}: ok")
-    ensure_index(es, deadletter_index(es_settings.index_prefix), DEADLETTER_MAPPINGS, ing.index_replicas)
+    ensure_index(
+        es, naming.deadletter_index(es_settings.index_prefix), DEADLETTER_MAPPINGS, ing.index_replicas
+    )
 
 
 @app.command()
@@ -42,7 +45,6 @@ def retention(
     dry_run: bool = typer.Option(False, "--dry-run", help="only list what would be deleted"),
 ) -> None:
     """Delete daily indices older than N days."""
-    from ingestor.indices import delete_old_indices
 
     es_settings = ElasticsearchSettings()
     es = make_client(es_settings)

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from finemeca import naming
-from sensors.base import Document, SensorPlugin, UnknownFieldsError
+from sensors.base import Document, SensorPlugin, UnknownFields, UnknownFieldsError
 
 
 @dataclass(slots=True)
@@ -66,13 +66,19 @@ def _device_key(body: bytes) -> str | None:
 
 
 def prepare(
-    messages: list[Incoming], plugin: SensorPlugin, zone: ZoneInfo, index_prefix: str = naming.DEFAULT_PREFIX
+    messages: list[Incoming],
+    plugin: SensorPlugin,
+    zone: ZoneInfo,
+    index_prefix: str = naming.DEFAULT_PREFIX,
+    unknown_fields: UnknownFields = "reject",
 ) -> PreparedBatch:
+    """Validate and transform each message with the plugin, handing it the engine's settings (`zone`,
+    `unknown_fields`); what fails is a `Rejected` with its stage and reason, never an exception."""
     batch = PreparedBatch()
     now = datetime.now(UTC)
     for incoming in messages:
         try:
-            payload = plugin.parse(incoming.body)
+            payload = plugin.parse(incoming.body, unknown_fields)
         except ValidationError as exc:
             stage, reason = "validate", describe_validation_error(exc)
             batch.rejected.append(Rejected(incoming, stage, reason, _device_key(incoming.body)))
@@ -91,7 +97,7 @@ def prepare(
             reason = f"{type(exc).__name__}: {exc}"
             batch.rejected.append(Rejected(incoming, "transform", reason, _device_key(incoming.body)))
             continue
-        received = incoming.headers.get("gateway-received-at")
+        received = incoming.headers.get(naming.HEADER_RECEIVED_AT)
         if received and str(received).isdigit():
             document["received_at"] = datetime.fromtimestamp(int(received) / 1000, UTC).isoformat()
         document["ingested_at"] = now.isoformat()

@@ -23,12 +23,15 @@ from finemeca import naming
 from finemeca.batching import take_batch
 from finemeca.config import ElasticsearchSettings, ObservabilitySettings, StompSettings
 from finemeca.deadletter import dead_letter_headers
-from finemeca.es import make_client, wait_until_healthy
+from finemeca.errors import StopRequested
+from finemeca.es import ensure_index, make_client, wait_until_healthy
 from finemeca.logs import get_logger
 from finemeca.metrics import serve_health_and_metrics
+from finemeca.retry import RetryPolicy, retrying
 from finemeca.stomp_link import StompLink, StompUnavailableError, ack_id
 from ingestor import bulk, metrics
-from ingestor.indices import DEADLETTER_MAPPINGS, deadletter_index, ensure_index, ensure_sensor_template
+from ingestor.derived import run_after_index
+from ingestor.indices import DEADLETTER_MAPPINGS, ensure_sensor_template
 from ingestor.prepare import Incoming, Rejected, prepare
 from ingestor.settings import IngestorSettings
 from sensors.registry import get_sensor
@@ -58,7 +61,8 @@ class Ingestor:
         )
         self.es: Elasticsearch = make_client(self.es_settings, serializer=OrjsonSerializer())
         self.stop_requested = threading.Event()
-        self._failure: StompUnavailableError | InterruptedError | None = None
+        self.retry_policy = RetryPolicy(initial=0.5, cap=self.settings.max_retry_backoff_s)
+        self._failure: StompUnavailableError | StopRequested | None = None
         self._counts_lock = threading.Lock()
         self.indexed = self.duplicates = self.dead_lettered = 0
         self.last_batch_at: float | None = None
@@ -93,7 +97,7 @@ class Ingestor:
             self.settings.refresh_interval,
         )
         ensure_index(
-            self.es, deadletter_index(self.prefix), DEADLETTER_MAPPINGS, self.settings.index_replicas
+            self.es, naming.deadletter_index(self.prefix), DEADLETTER_MAPPINGS, self.settings.index_replicas
         )
         self.es_ok = True
 
@@ -103,7 +107,7 @@ class Ingestor:
             signal.signal(signal.SIGINT, self.request_stop)
         try:
             self.setup()
-        except InterruptedError:
+        except StopRequested:
             log.info("ingestor.stopped_before_start", sensor=self.sensor)
             return
         self.link.subscribe(
@@ -132,7 +136,7 @@ class Ingestor:
             if self._failure is not None:
                 raise self._failure
             self._drain()
-        except (StompUnavailableError, InterruptedError) as exc:
+        except (StompUnavailableError, StopRequested) as exc:
             log.warning(
                 "ingestor.stopped_with_pending",
                 sensor=self.sensor,
@@ -158,7 +162,7 @@ class Ingestor:
                 batch = self._next_batch()
                 if batch:
                     self.process(batch)
-        except (StompUnavailableError, InterruptedError) as exc:
+        except (StompUnavailableError, StopRequested) as exc:
             self._failure = exc
             self.stop_requested.set()
 
@@ -181,18 +185,18 @@ class Ingestor:
     def process(self, batch: list[Incoming]) -> None:
         metrics.RECEIVED.labels(self.sensor).inc(len(batch))
         metrics.PENDING.labels(self.sensor).set(self.inbox.qsize() + len(batch))
-        prepared = prepare(batch, self.plugin, self.settings.zone, self.prefix)
+        prepared = prepare(batch, self.plugin, self.settings.zone, self.prefix, self.settings.unknown_fields)
         started = time.monotonic()
         try:
             outcome = bulk.write(
                 self.es,
                 prepared.ready,
-                self.stop_requested.is_set,
-                self.settings.max_retry_backoff_s,
+                self.retry_policy,
+                stop=self.stop_requested,
                 on_unavailable=self._elasticsearch_unavailable,
             )
             self.es_ok = True
-        except InterruptedError:
+        except StopRequested:
             self.es_ok = False
             raise
         metrics.BULK_SECONDS.labels(self.sensor).observe(time.monotonic() - started)
@@ -206,7 +210,8 @@ class Ingestor:
             self._dead_letter(rejected)
         if outcome.created:
             try:
-                self.plugin.after_index(self.es, [p.document for p in outcome.created], self.prefix)
+                written = [(p.index, p.document) for p in outcome.created]
+                run_after_index(self.es, self.plugin, written, self.prefix, self.settings.zone)
             except Exception as exc:  # derived data: recomputed by the next batch, never blocks ingestion
                 log.error("ingestor.after_index_failed", sensor=self.sensor, error=str(exc))
         done = [p.incoming for p in outcome.created + outcome.duplicates] + [r.incoming for r in rejected]
@@ -244,14 +249,20 @@ class Ingestor:
     def _observe_lag(self, created: list[bulk.Prepared]) -> None:
         now_ms = time.time() * 1000
         for p in created:
-            received = p.incoming.headers.get("gateway-received-at")
+            received = p.incoming.headers.get(naming.HEADER_RECEIVED_AT)
             if received and str(received).isdigit():
                 metrics.LAG_SECONDS.labels(self.sensor).observe((now_ms - int(received)) / 1000)
 
     def _dead_letter(self, rejected: list[Rejected]) -> None:
         """Copy rejected messages to the DLQ (confirmed by receipt) before they are acked."""
-        while True:
-            try:
+        for attempt in retrying(
+            self.retry_policy,
+            stop=self.stop_requested,
+            retry_on=(StompException, StompUnavailableError, OSError),
+            name="ingestor.dead_letter",
+            log_fields={"sensor": self.sensor, "messages": len(rejected)},
+        ):
+            with attempt:
                 self.link.ensure_connected(stop=self.stop_requested)
                 tx = self.link.begin()
                 for r in rejected:
@@ -260,11 +271,6 @@ class Ingestor:
                     )
                     self.link.send(self.dlq, r.incoming.body, headers, transaction=tx)
                 self.link.commit(tx)
-                break
-            except (StompException, StompUnavailableError, OSError) as exc:
-                log.warning("ingestor.dead_letter_retry", sensor=self.sensor, error=str(exc))
-                if self.stop_requested.wait(1.0):
-                    raise InterruptedError("stop requested while dead-lettering") from exc
         for r in rejected:
             metrics.DEAD_LETTERED.labels(self.sensor, r.stage).inc()
             log.warning(
@@ -281,7 +287,7 @@ class Ingestor:
         now = datetime.now(UTC).isoformat()
         operations: list[dict[str, object]] = []
         for r in rejected:
-            operations.append({"index": {"_index": deadletter_index(self.prefix)}})
+            operations.append({"index": {"_index": naming.deadletter_index(self.prefix)}})
             operations.append(
                 {
                     "@timestamp": now,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from sensors.base import UnknownFields
 
 
 class IngestorSettings(BaseSettings):
@@ -24,6 +26,16 @@ class IngestorSettings(BaseSettings):
     sensor_timezone: str = Field(
         "Europe/Brussels", alias="SENSOR_TIMEZONE", description="zone of device Time"
     )
+    unknown_fields: UnknownFields = Field(
+        "reject",
+        alias="SENSOR_UNKNOWN_FIELDS",
+        description="a field the sensor contract does not know: 'reject' (dead-letter) or 'ignore' (drop it)",
+    )
+
+    @field_validator("unknown_fields", mode="before")
+    @classmethod
+    def _lower_case(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @property
     def zone(self) -> ZoneInfo:

@@ -1,12 +1,18 @@
 """The Finemeca dashboards, as code. `finemeca kibana build` writes them to `kibana/saved_objects.ndjson`.
 
+Each sensor describes its own dashboard as data (`sensors/<name>/dashboard.yml`, schema in
+`kibana/spec.py`); this module builds every registered sensor's description, plus the cross-sensor
+operations dashboard. Nothing here names a sensor: a new sensor's panels appear on the next build.
+
 Field names follow docs/CONTRACTS.md; `finemeca kibana validate` checks every one against the index
 mappings, so a renamed field fails the build instead of showing an empty panel in Kibana.
 """
 
 from __future__ import annotations
 
+from finemeca import naming
 from kibana.lens import (
+    Column,
     Layer,
     Panel,
     SavedObject,
@@ -21,111 +27,104 @@ from kibana.lens import (
     terms,
     xy_chart,
 )
+from kibana.spec import ColumnSpec, DashboardSpec, DashboardSpecError, PanelSpec, load_dashboard_spec
+from sensors.base import SensorPlugin
+from sensors.registry import all_plugins
 
-SENSORS = ("air", "centrale", "devicev01")  # a new sensor: add it here, then `finemeca kibana build`
-CENTRALE_DAILY = "finemeca-centrale-daily"
-ALERTS_HISTORY = "finemeca-alerts-history"
-DEADLETTERS = "finemeca-deadletters"
+PREFIX = naming.DEFAULT_PREFIX
+ALERTS_HISTORY = naming.alerts_history_index(PREFIX)
+DEADLETTERS = naming.deadletter_index(PREFIX)
+SHARED_SOURCES = {"alerts-history": ALERTS_HISTORY, "deadletters": DEADLETTERS}
 
 
 def sensor_view(sensor: str) -> str:
-    return f"finemeca-{sensor}-data*"
+    return f"{naming.data_index_alias(sensor, PREFIX)}*"
 
 
-def data_views() -> list[SavedObject]:
-    views = [data_view(sensor_view(s), "@timestamp", f"Finemeca {s} data") for s in SENSORS]
-    views.append(data_view(CENTRALE_DAILY, "day", "Finemeca centrale daily consumption"))
+def sensor_specs() -> list[tuple[SensorPlugin, DashboardSpec]]:
+    """Every registered sensor that ships a dashboard.yml, in registry order."""
+    specs = []
+    for plugin in all_plugins():
+        path = plugin.dashboard_file()
+        if path is not None:
+            specs.append((plugin, load_dashboard_spec(path)))
+    return specs
+
+
+def data_views(specs: list[tuple[SensorPlugin, DashboardSpec]]) -> list[SavedObject]:
+    views = [data_view(sensor_view(p.name), "@timestamp", f"Finemeca {p.name} data") for p in all_plugins()]
+    for plugin, spec in specs:
+        for view in spec.data_views:
+            if view.index not in plugin.extra_indices():
+                raise DashboardSpecError(
+                    f"sensors/{plugin.name}/dashboard.yml: data view {view.index!r} is not one of the "
+                    f"plugin's extra_indices() ({', '.join(plugin.extra_indices()) or 'none'})"
+                )
+            views.append(data_view(naming.extra_index(view.index, PREFIX), view.time_field, view.name))
     views.append(data_view(ALERTS_HISTORY, "@timestamp", "Finemeca alerts history"))
     views.append(data_view(DEADLETTERS, "@timestamp", "Finemeca dead letters"))
     return views
 
 
-def _over_time(
-    title: str, view: str, fields: list[tuple[str, str]], split: str, description: str = ""
-) -> SavedObject:
-    layer = Layer(title, view)
-    layer.add("time", date_histogram(), role="x")
-    layer.add("split", terms(split, size=20, label=split), role="split")
-    for field_name, label in fields:
-        layer.add(field_name, metric("average", field_name, label))
-    return xy_chart(title, [layer], description)
+def source_view(plugin: SensorPlugin, spec: DashboardSpec, source: str) -> str:
+    """Data view title of a panel source: `data`, one of the sensor's data views, or a shared index."""
+    if source == "data":
+        return sensor_view(plugin.name)
+    if source in {view.index for view in spec.data_views}:
+        return naming.extra_index(source, PREFIX)
+    if source in SHARED_SOURCES:
+        return SHARED_SOURCES[source]
+    known = ["data", *(v.index for v in spec.data_views), *SHARED_SOURCES]
+    raise DashboardSpecError(
+        f"sensors/{plugin.name}/dashboard.yml: unknown source {source!r} (known: {', '.join(known)})"
+    )
 
 
-def air_dashboard() -> tuple[SavedObject, list[SavedObject]]:
-    view = sensor_view("air")
-    pressure = _over_time(
-        "Air: pressure vs opening pressure per line",
-        view,
-        [("pressure", "Pressure (bar)"), ("opening_pressure", "Opening pressure (bar)")],
-        "line",
-        "Below the opening pressure the valve leaks.",
-    )
-    state = Layer("Air: current state per line", view)
-    state.add("line", terms("line", size=100, label="Line"), role="split")
-    state.add("pressure", last_value("pressure", "Pressure (bar)"))
-    state.add("opening", last_value("opening_pressure", "Opening pressure (bar)"))
-    state.add("leak", last_value("leak", "Leak", data_type="boolean"))
-    state.add("seen", metric("max", "@timestamp", "Last reading"))
-    current = data_table("Air: current state per line", state, "Latest reading of every line.")
-    leaks = Layer("Air: leak events", ALERTS_HISTORY)
-    leaks.add("time", date_histogram(), role="x")
-    leaks.add("line", terms("line", size=20, label="Line"), role="split")
-    leaks.add("events", count("Leak events"))
-    leaks.series_type = "bar_stacked"
-    events = xy_chart(
-        "Air: leak events",
-        [leaks],
-        "Leak alerts fired by the alert job (finemeca-alerts-history).",
-        query='sensor : "air" and kind : "fired"',
-    )
-    lenses = [pressure, current, events]
-    board = dashboard(
-        "Finemeca: air",
-        "Compressed-air lines: pressure, opening pressure, leaks.",
-        [[Panel(pressure, w=48, h=14)], [Panel(current, w=24, h=14), Panel(events, w=24, h=14)]],
-    )
-    return board, lenses
+def column(spec: ColumnSpec, layer: Layer) -> Column | dict[str, Column]:
+    field_name = spec.field or ""
+    label = spec.label or field_name
+    if spec.op == "date_histogram":
+        return date_histogram(spec.field or "@timestamp", interval=spec.interval)
+    if spec.op == "terms":
+        return terms(field_name, size=spec.size, label=spec.label)
+    if spec.op == "count":
+        return count(label)
+    if spec.op == "last_value":
+        return last_value(field_name, label, data_type=spec.data_type)
+    if spec.op == "msg_count_gaps":
+        return msg_count_gaps(layer.col(spec.key), label or "Missing messages")
+    return metric(spec.op, field_name, label)
 
 
-def centrale_dashboard() -> tuple[SavedObject, list[SavedObject]]:
-    daily = Layer("Centrale: daily consumption", CENTRALE_DAILY)
-    daily.add("day", date_histogram("day", interval="1d"), role="x")
-    daily.add("meter", terms("device_key", size=20, label="Meter"), role="split")
-    daily.add("kwh", metric("sum", "consumption_kwh", "Consumption (kWh)"))
-    daily.series_type = "bar_stacked"
-    consumption = xy_chart(
-        "Centrale: daily consumption", [daily], "Difference of two energy-index readings per day."
-    )
-    power = _over_time(
-        "Centrale: power per meter", sensor_view("centrale"), [("power_kw", "Power (kW)")], "device_key"
-    )
-    board = dashboard(
-        "Finemeca: centrale",
-        "Electricity meters: daily consumption and power.",
-        [[Panel(consumption, w=48, h=14)], [Panel(power, w=48, h=14)]],
-        time_from="now-30d",
-    )
-    return board, [consumption, power]
+def lens_of(plugin: SensorPlugin, spec: DashboardSpec, panel: PanelSpec) -> SavedObject:
+    layers = []
+    for layer_spec in panel.layers:
+        layer = Layer(layer_spec.name or panel.title, source_view(plugin, spec, layer_spec.source))
+        layer.series_type = layer_spec.series
+        for column_spec in layer_spec.columns:
+            layer.add(column_spec.key, column(column_spec, layer), role=column_spec.role)
+        layers.append(layer)
+    if panel.chart == "table":
+        return data_table(panel.title, layers[0], panel.description)
+    return xy_chart(panel.title, layers, panel.description, query=panel.query)
 
 
-def devicev01_dashboard() -> tuple[SavedObject, list[SavedObject]]:
-    view = sensor_view("devicev01")
-    charts = [
-        _over_time("Devicev01: temperature", view, [("temperature", "Temperature (°C)")], "device_key"),
-        _over_time("Devicev01: pressure", view, [("pressure_hpa", "Pressure (hPa)")], "device_key"),
-        _over_time("Devicev01: humidity", view, [("humidity", "Humidity (%)")], "device_key"),
-    ]
-    board = dashboard(
-        "Finemeca: devicev01",
-        "Weather-type devices: temperature, pressure, humidity.",
-        [[Panel(chart, w=48, h=12)] for chart in charts],
-    )
-    return board, charts
+def sensor_dashboard(plugin: SensorPlugin, spec: DashboardSpec) -> tuple[SavedObject, list[SavedObject]]:
+    rows, lenses = [], []
+    for row in spec.rows:
+        built = []
+        for panel in row:
+            lens = lens_of(plugin, spec, panel)
+            lenses.append(lens)
+            built.append(Panel(lens, w=panel.w, h=panel.h))
+        rows.append(built)
+    title = naming.sensor_dashboard_title(plugin.name)
+    return dashboard(title, spec.description, rows, time_from=spec.time_from), lenses
 
 
 def operations_dashboard() -> tuple[SavedObject, list[SavedObject]]:
     rate_layers = []
-    for sensor in SENSORS:
+    for sensor in (p.name for p in all_plugins()):
         layer = Layer(f"Operations: messages per minute: {sensor}", sensor_view(sensor))
         layer.add("time", date_histogram(interval="1m"), role="x")
         layer.add("count", count(sensor))
@@ -134,7 +133,7 @@ def operations_dashboard() -> tuple[SavedObject, list[SavedObject]]:
         "Operations: messages per minute per sensor", rate_layers, "Documents indexed per minute."
     )
     radio_tables = []
-    for sensor in SENSORS:
+    for sensor in (p.name for p in all_plugins()):
         layer = Layer(f"Operations: radio and gaps: {sensor}", sensor_view(sensor))
         layer.add("device", terms("device_key", size=100, label="Device"), role="split")
         layer.add("rssi", metric("average", "rssi", "RSSI (dBm)"))
@@ -177,9 +176,9 @@ def operations_dashboard() -> tuple[SavedObject, list[SavedObject]]:
 
 def all_objects() -> list[SavedObject]:
     """Every saved object, dependencies first (data views, then Lens, then dashboards)."""
+    specs = sensor_specs()
     boards, lenses = [], []
-    for build in (air_dashboard, centrale_dashboard, devicev01_dashboard, operations_dashboard):
-        board, board_lenses = build()
+    for board, board_lenses in [*(sensor_dashboard(p, spec) for p, spec in specs), operations_dashboard()]:
         boards.append(board)
         lenses.extend(board_lenses)
-    return [*data_views(), *lenses, *boards]
+    return [*data_views(specs), *lenses, *boards]

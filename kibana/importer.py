@@ -14,6 +14,8 @@ import httpx
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from finemeca.errors import FinemecaError
+
 
 class KibanaSettings(BaseSettings):
     """Where `finemeca kibana import` sends the dashboards (env `KIBANA_*`)."""
@@ -28,8 +30,8 @@ class KibanaSettings(BaseSettings):
     ready_interval: float = 2.0
 
 
-class KibanaError(RuntimeError):
-    """Kibana refused, was not ready in time, or some objects failed to import."""
+class KibanaError(FinemecaError):
+    """Kibana refused the credentials, was not ready in time, or some objects failed to import."""
 
 
 @dataclass
@@ -66,8 +68,16 @@ def make_client(settings: KibanaSettings, timeout: float = 30.0) -> httpx.Client
     )
 
 
+def ready_for_import(status: dict[str, Any]) -> bool:
+    """`available`, or `degraded` with the saved-objects service itself available: Kibana under a tight
+    memory limit often stays `degraded` (a plugin lagging) yet serves `_import` normally."""
+    level = status.get("overall", {}).get("level")
+    saved_objects = status.get("core", {}).get("savedObjects", {}).get("level", "available")
+    return level == "available" or (level == "degraded" and saved_objects == "available")
+
+
 def wait_until_ready(client: httpx.Client, timeout: float, interval: float = 2.0) -> None:
-    """Poll `GET /api/status` until the overall level is `available`; 401/403 fail at once."""
+    """Poll `GET /api/status` until Kibana can import (see `ready_for_import`); 401/403 fail at once."""
     deadline = time.monotonic() + timeout
     last = "no answer"
     while True:
@@ -78,10 +88,11 @@ def wait_until_ready(client: httpx.Client, timeout: float, interval: float = 2.0
                     f"Kibana refused the credentials (HTTP {response.status_code}): {response.text[:300]}"
                 )
             if response.status_code == 200:
-                level = response.json().get("status", {}).get("overall", {}).get("level")
-                if level == "available":
+                status = response.json().get("status", {})
+                if ready_for_import(status):
                     return
-                last = f"overall status {level!r}"
+                saved_objects = status.get("core", {}).get("savedObjects", {}).get("level")
+                last = f"overall status {status.get('overall', {}).get('level')!r}, saved objects {saved_objects!r}"
             else:
                 last = f"HTTP {response.status_code}"
         except (httpx.TransportError, ValueError) as exc:

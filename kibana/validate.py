@@ -14,12 +14,15 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from finemeca import naming
+from sensors.registry import available_sensors, get_sensor
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
 SAVED_OBJECTS = PACKAGE_DIR / "saved_objects.ndjson"
 EXPECTED_FIELDS = PACKAGE_DIR / "expected_fields.json"
 RECORDS = "___records___"
-SENSOR_VIEW = re.compile(r"^finemeca-(?P<sensor>[a-z0-9_]+)-data\*?$")
+SENSOR_VIEW = re.compile(rf"^{naming.DEFAULT_PREFIX}-(?P<sensor>[a-z0-9_]+)-data\*?$")
 GRID_COLUMNS = 48
 
 NUMBER = {
@@ -106,8 +109,6 @@ def default_field_source(title: str) -> Fields | None:
     """Fields behind a data view: the sensor plugin's mapping, else a mapping file or expected_fields.json."""
     match = SENSOR_VIEW.match(title)
     if match:
-        from sensors.registry import get_sensor  # imported late: sensors are optional at import time
-
         return flatten_mapping(get_sensor(match["sensor"]).index_mappings())
     extra = _sensor_extra_index(title)
     if extra is not None:
@@ -139,11 +140,9 @@ def _python_mapping(expected: dict[str, Any]) -> dict[str, Any] | None:
 
 def _sensor_extra_index(title: str) -> dict[str, Any] | None:
     """Mappings of an extra index a sensor plugin declares (e.g. `centrale-daily`), if any."""
-    from sensors.registry import available_sensors, get_sensor
-
     for sensor in available_sensors():
         for name, mappings in get_sensor(sensor).extra_indices().items():
-            if title == f"finemeca-{name}":
+            if title == naming.extra_index(name):
                 return mappings
     return None
 

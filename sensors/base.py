@@ -1,33 +1,40 @@
 """The sensor plugin contract.
 
-Everything sensor-specific lives in `sensors/<name>/`; the gateway, ingestor and alerts
-engines only talk to a `SensorPlugin`. A new sensor = one new folder exposing `PLUGIN`
-(see `sensors/registry.py`) + one compose block.
+Everything sensor-specific lives in `sensors/<name>/`; the gateway, ingestor, alerts and kibana
+engines only talk to a `SensorPlugin`. A new sensor = one new folder exposing `PLUGIN` + one line in
+`sensors/registry.py` + one compose block (recipe: sensors/README.md).
+
+Plugins use the standard library and pydantic only: they never hold an Elasticsearch client nor
+spell an index name. Derived data (e.g. centrale daily consumption) goes through a `DerivedStore`
+that the ingestor implements.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
 Document = dict[str, Any]
 
-# A field the contract does not know is dead-lettered by default: indexing the rest would silently
-# drop it. `ignore` keeps the message and leaves the unknown field out of the document.
-UNKNOWN_FIELDS_ENV = "SENSOR_UNKNOWN_FIELDS"
+# What to do with a field the contract does not know. `reject` (the default) dead-letters the message:
+# indexing the rest would silently drop it. `ignore` keeps the message without the unknown field.
+# The engine chooses (the ingestor's SENSOR_UNKNOWN_FIELDS); a plugin never reads the environment.
+UnknownFields = Literal["reject", "ignore"]
 
 
 class UnknownFieldsError(ValueError):
-    """The message carries fields its sensor contract does not define."""
+    """The message carries fields its sensor contract does not define.
+
+    A `ValueError`, not one of finemeca.errors: plugins import nothing of ours (see the README's Layers).
+    """
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,23 @@ class SimulatedMessage:
     payload: dict[str, Any]
 
 
+class DerivedStore(Protocol):
+    """The Elasticsearch I/O an engine performs for a plugin's `after_index` hook.
+
+    Index names are the engine's business: the plugin searches "its data" and writes into one of its
+    own `extra_indices()` by the key it declared there.
+    """
+
+    def search(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Search body (query, aggs, size, sort, ...) run over every daily index of the sensor's data;
+        the batch just indexed is searchable. Returns the raw response (`hits`, `aggregations`)."""
+        ...
+
+    def write(self, extra_index: str, documents: dict[str, Document]) -> None:
+        """Index (create or overwrite) `{_id: document}` into the plugin's extra index `extra_index`."""
+        ...
+
+
 class SensorPlugin(ABC):
     """What each sensor folder provides. Engines never import a sensor module directly."""
 
@@ -46,17 +70,17 @@ class SensorPlugin(ABC):
     payload_model: ClassVar[type[BaseModel]]
     folder: ClassVar[Path]
 
-    def parse(self, raw: bytes | str | dict[str, Any]) -> BaseModel:
+    def parse(self, raw: bytes | str | dict[str, Any], unknown_fields: UnknownFields = "reject") -> BaseModel:
         """Validate a raw message; raises pydantic.ValidationError or ValueError with a readable reason."""
         data = json.loads(raw) if isinstance(raw, (bytes, str)) else raw
         if not isinstance(data, dict):
             raise ValueError(f"payload must be a JSON object, got {type(data).__name__}")
         payload = self.payload_model.model_validate(data)
         unknown = sorted(payload.model_extra or {})
-        if unknown and os.environ.get(UNKNOWN_FIELDS_ENV, "reject").lower() != "ignore":
+        if unknown and unknown_fields != "ignore":
             raise UnknownFieldsError(
                 f"unknown field(s) {', '.join(unknown)} not in the {self.name} contract: extend "
-                f"sensors/{self.name}/payload.py and re-drive, or set {UNKNOWN_FIELDS_ENV}=ignore"
+                f"sensors/{self.name}/payload.py and re-drive, or set SENSOR_UNKNOWN_FIELDS=ignore"
             )
         return payload
 
@@ -82,12 +106,20 @@ class SensorPlugin(ABC):
         return path if path.exists() else None
 
     def extra_indices(self) -> dict[str, dict[str, Any]]:
-        """Other indices the sensor writes (name without prefix -> mappings), created by the ingestor."""
+        """Other indices the sensor writes (key -> mappings); the ingestor names and creates them."""
         return {}
 
-    def after_index(self, es: Any, documents: list[Document], index_prefix: str) -> None:
-        """Hook run after a batch was indexed (e.g. centrale daily consumption); must be idempotent."""
+    def after_index(self, store: DerivedStore, documents: list[Document], tz: ZoneInfo) -> None:
+        """Hook run after a batch was indexed (e.g. centrale daily consumption); must be idempotent.
+
+        `documents` are the ones newly created; `tz` is the devices' zone the engine configured.
+        """
         return None
+
+    def dashboard_file(self) -> Path | None:
+        """Kibana dashboard of the sensor, as data (`dashboard.yml`, schema in kibana/spec.py), if any."""
+        path = self.folder / "dashboard.yml"
+        return path if path.exists() else None
 
     @abstractmethod
     def simulate(

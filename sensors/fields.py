@@ -9,7 +9,6 @@ normalisation, the document id and the common document fields.
 
 from __future__ import annotations
 
-import os
 import re
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping
@@ -20,10 +19,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from sensors.base import SensorPlugin, SimulatedMessage
+from sensors.base import SensorPlugin, SimulatedMessage, UnknownFields
 
-DEFAULT_TIMEZONE = "Europe/Brussels"
-TIMEZONE_ENV = "SENSOR_TIMEZONE"
+DEFAULT_TIMEZONE = "Europe/Brussels"  # the engines' default too (the ingestor's SENSOR_TIMEZONE)
 
 # Strings devices use to say "no value".
 NULL_MARKERS = frozenset({"null", "none", "nan", "n/a", ""})
@@ -37,8 +35,9 @@ _LOCAL_TIME_RE = re.compile(
 
 
 def sensor_timezone(name: str | None = None) -> ZoneInfo:
-    """Zone of the devices' wall clock: `name`, else env SENSOR_TIMEZONE, else Europe/Brussels."""
-    return ZoneInfo(name or os.environ.get(TIMEZONE_ENV) or DEFAULT_TIMEZONE)
+    """Zone of the devices' wall clock: `name`, else Europe/Brussels. The engine passes the configured
+    zone to the plugin (`to_document(payload, tz)`); plugins never read it from the environment."""
+    return ZoneInfo(name or DEFAULT_TIMEZONE)
 
 
 # --------------------------------------------------------------------------- 'NULL' and number handling
@@ -272,8 +271,10 @@ class FamilySensor(SensorPlugin):
     payload_model: ClassVar[type[FamilyPayload]]
     simulator: ClassVar[Any]  # a sensors.simulation.FamilySimulator subclass
 
-    def parse(self, raw: bytes | str | dict[str, Any]) -> FamilyPayload:
-        return self._family(super().parse(raw))
+    def parse(
+        self, raw: bytes | str | dict[str, Any], unknown_fields: UnknownFields = "reject"
+    ) -> FamilyPayload:
+        return self._family(super().parse(raw, unknown_fields))
 
     def simulate(
         self, devices: int, seed: int = 0, start: datetime | None = None, **options: Any

@@ -1,29 +1,38 @@
-"""Discovers sensor plugins: every sub-package of `sensors/` that exposes `PLUGIN`."""
+"""The sensor plugins, one line each: sensor name -> module that exposes `PLUGIN`.
+
+Adding a sensor = its folder `sensors/<name>/` + one line here (recipe: sensors/README.md).
+A plugin may also live outside this package: any importable module path works.
+"""
 
 from __future__ import annotations
 
 import importlib
-import pkgutil
-from functools import cache
 
-import sensors
 from sensors.base import SensorPlugin
 
+SENSORS: dict[str, str] = {
+    "air": "sensors.air",
+    "centrale": "sensors.centrale",
+    "devicev01": "sensors.devicev01",
+}
 
-@cache
+
 def available_sensors() -> tuple[str, ...]:
-    return tuple(
-        sorted(
-            m.name for m in pkgutil.iter_modules(sensors.__path__) if m.ispkg and not m.name.startswith("_")
-        )
-    )
+    return tuple(sorted(SENSORS))
 
 
 def get_sensor(name: str) -> SensorPlugin:
-    if name not in available_sensors():
-        raise KeyError(f"unknown sensor {name!r}; known sensors: {', '.join(available_sensors())}")
-    module = importlib.import_module(f"sensors.{name}")
+    if name not in SENSORS:
+        raise KeyError(
+            f"unknown sensor {name!r}; known sensors: {', '.join(available_sensors())} "
+            "(a new sensor needs its line in sensors/registry.py)"
+        )
+    module = importlib.import_module(SENSORS[name])
     plugin = getattr(module, "PLUGIN", None)
     if not isinstance(plugin, SensorPlugin):
-        raise TypeError(f"sensors/{name}/__init__.py must define PLUGIN = <SensorPlugin instance>")
+        raise TypeError(f"{SENSORS[name]} must define PLUGIN = <SensorPlugin instance>")
     return plugin
+
+
+def all_plugins() -> list[SensorPlugin]:
+    return [get_sensor(name) for name in available_sensors()]

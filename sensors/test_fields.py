@@ -66,11 +66,10 @@ def test_bad_times_are_rejected_with_a_reason(text, reason):
         FamilyPayload.model_validate({**BASE, "Time": text})
 
 
-def test_sensor_timezone_from_env(monkeypatch):
+def test_sensor_timezone_is_given_never_read_from_the_environment(monkeypatch):
     monkeypatch.setenv("SENSOR_TIMEZONE", "UTC")
-    assert sensor_timezone() == ZoneInfo("UTC")
-    monkeypatch.delenv("SENSOR_TIMEZONE")
     assert sensor_timezone() == BRUSSELS
+    assert sensor_timezone("UTC") == ZoneInfo("UTC")
 
 
 def test_required_identity_fields_have_readable_errors():

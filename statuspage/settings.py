@@ -6,6 +6,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from finemeca.naming import DEFAULT_PREFIX, data_index_alias
+from sensors.registry import available_sensors
 
 
 class StatusPageSettings(BaseSettings):
@@ -34,7 +35,6 @@ class StatusPageSettings(BaseSettings):
     def sensor_names(self) -> list[str]:
         if self.sensors is not None:
             return list(self.sensors)
-        from sensors.registry import available_sensors
 
         return list(available_sensors())
 

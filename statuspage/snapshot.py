@@ -6,6 +6,7 @@ Two searches per refresh, whatever the number of viewers: a `terms` on `device_k
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -95,7 +96,14 @@ def lines_from(response: dict[str, Any], now: datetime, stale_after_seconds: flo
                 "state": line_state(doc.get("leak"), age, stale_after_seconds),
             }
         )
-    return sorted(rows, key=lambda row: (str(row["line"]).lower(), row["device_key"]))
+    return sorted(rows, key=lambda row: (natural_key(str(row["line"])), row["device_key"]))
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key reading digit runs as numbers: line-2 before line-10, case-insensitive."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", text.lower()) if part
+    )
 
 
 def sensors_from(response: dict[str, Any], sensors: list[str], now: datetime) -> list[dict[str, Any]]:

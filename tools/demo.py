@@ -22,7 +22,11 @@ from finemeca import naming
 from finemeca.config import ElasticsearchSettings, MqttSettings
 from finemeca.es import make_client
 from sensors.registry import available_sensors, get_sensor
+from sensors.simulation import Episode
 from tools.pipeline import LocalPipeline
+from tools.simulate.publisher import MqttPublisher, encode, interleave
+from tools.stack import mailbox
+from tools.stack.cli import up
 
 app = typer.Typer(help="Run the whole pipeline locally with simulated sensors.")
 console = Console()
@@ -36,7 +40,6 @@ def _count(es: Elasticsearch, index: str) -> int:
 
 
 def _mails() -> int:
-    from tools.stack import mailbox
 
     return len(mailbox.message_files())
 
@@ -55,14 +58,15 @@ def _dashboard(es: Elasticsearch, sensors: list[str], published: int, started: f
         )
     table.add_row(
         "Elasticsearch",
-        f"{prefix}-centrale-daily (daily consumption)",
-        f"{_count(es, f'{prefix}-centrale-daily'):,}",
+        f"{naming.extra_index('centrale-daily', prefix)} (daily consumption)",
+        f"{_count(es, naming.extra_index('centrale-daily', prefix)):,}",
     )
-    table.add_row("Elasticsearch", f"{prefix}-deadletters", f"{_count(es, f'{prefix}-deadletters'):,}")
+    deadletters = naming.deadletter_index(prefix)
+    table.add_row("Elasticsearch", deadletters, f"{_count(es, deadletters):,}")
     table.add_row(
         "Elasticsearch",
-        f"{prefix}-alerts-history (alert events)",
-        f"{_count(es, f'{prefix}-alerts-history'):,}",
+        f"{naming.alerts_history_index(prefix)} (alert events)",
+        f"{_count(es, naming.alerts_history_index(prefix)):,}",
     )
     table.add_row("SMTP", "mails received (finemeca stack mail list)", f"{_mails():,}")
     return table
@@ -81,8 +85,6 @@ def demo(
     """Run the whole pipeline locally with simulated sensors (no Docker needed)."""
     sensors = list(available_sensors())
     if not skip_stack:
-        from tools.stack.cli import up
-
         console.rule("1. local stack: Mosquitto, ActiveMQ, Elasticsearch, SMTP")
         up(None)
     prefix = ElasticsearchSettings().index_prefix
@@ -103,8 +105,6 @@ def demo(
     console.print(f"  live status page: [bold]http://127.0.0.1:{status_port}/[/bold]")
 
     console.rule("3. simulated sensors -> MQTT (QoS 1), in real time")
-    from sensors.simulation import Episode
-    from tools.simulate.publisher import MqttPublisher, encode, interleave
 
     mqtt = MqttSettings()
     now = datetime.now(UTC)

@@ -6,6 +6,7 @@ configured by environment variables, with /healthz on its own port.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import signal
@@ -22,7 +23,6 @@ ROLES = ("gateway", "ingestor")
 
 def _die_with_parent() -> None:
     """Child side of fork: get SIGTERM if the supervising process dies (no orphans after a crash)."""
-    import ctypes
 
     pr_set_pdeathsig = 1
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)

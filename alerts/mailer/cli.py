@@ -8,7 +8,16 @@ from pathlib import Path
 
 import typer
 
+from alerts.events import AlertEvent
+from alerts.mailer.consumer import Mailer
 from alerts.mailer.dlq_cli import dlq_app
+from alerts.mailer.recipients import RecipientBook
+from alerts.mailer.render import build_message, render_bodies
+from alerts.mailer.settings import MailerSettings
+from finemeca.config import ObservabilitySettings, SmtpSettings
+from finemeca.es import make_client, wait_until_healthy
+from finemeca.logs import configure_logging
+from finemeca.metrics import serve_health_and_metrics
 
 app = typer.Typer(no_args_is_help=True, help="Mailer: alert events from ActiveMQ to SMTP.")
 app.add_typer(dlq_app, name="dlq")
@@ -19,11 +28,6 @@ def run(
     max_messages: int = typer.Option(0, help="exit after this many messages (0 = never)"),
 ) -> None:
     """Mail every alert event from ActiveMQ (settings: MAILER_*, SMTP_*, STOMP_*, ES_*)."""
-    from alerts.mailer.consumer import Mailer
-    from finemeca.config import ObservabilitySettings
-    from finemeca.es import make_client, wait_until_healthy
-    from finemeca.logs import configure_logging
-    from finemeca.metrics import serve_health_and_metrics
 
     configure_logging(role="mailer")
     es = make_client()
@@ -47,11 +51,6 @@ def render(
     now: str | None = typer.Option(None, help="compose as of this ISO time (default: now)"),
 ) -> None:
     """Render one event to HTML (and .eml) without sending: previews and screenshots."""
-    from alerts.events import AlertEvent
-    from alerts.mailer.recipients import RecipientBook
-    from alerts.mailer.render import build_message, render_bodies
-    from alerts.mailer.settings import MailerSettings
-    from finemeca.config import SmtpSettings
 
     settings = MailerSettings()
     event = AlertEvent.model_validate_json(event_file.read_text())

@@ -15,7 +15,8 @@ from typing import Any
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 
 from alerts.events import AlertEvent
-from alerts.indices import ensure_index
+from alerts.indices import mapping
+from finemeca.es import ensure_index
 
 SENDING, SENT, DEAD_LETTERED = "sending", "sent", "dead-lettered"
 
@@ -33,7 +34,7 @@ class SentStore:
         self.index = index
 
     def ensure(self) -> None:
-        ensure_index(self.es, self.index, "sent")
+        ensure_index(self.es, self.index, mapping("sent"))
 
     def get(self, event_id: str) -> SentRecord | None:
         """None when the mailer never handled this event."""

@@ -18,7 +18,7 @@ class MailerSettings(BaseSettings):
 
     queue: str = naming.alerts_queue()
     dead_letter_queue: str = naming.alerts_dead_letter_queue()
-    sent_index: str = "finemeca-alerts-sent"
+    sent_index: str = naming.alerts_sent_index()
     dashboard_url: str = Field(
         default="http://localhost:5601", description="Kibana base URL used in mail links"
     )

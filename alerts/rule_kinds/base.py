@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol
 
 from elasticsearch import Elasticsearch
 
 from alerts.lifecycle import Observation
+from alerts.rules import Rule
 
 CONTEXT_FIELDS = ("device_name", "line", "customer")
 DeviceObservations = Iterator[tuple[str, list[Observation]]]
@@ -20,7 +21,7 @@ class Window:
     """One evaluation: a rule over [start, end) of `index`; `watch` = devices whose alert is not ok."""
 
     es: Elasticsearch
-    rule: Any
+    rule: Rule
     index: str
     start: datetime
     end: datetime
@@ -30,6 +31,9 @@ class Window:
 
 
 class RuleKind(Protocol):
+    """A kind module's `KIND`: the pydantic model of its rules and how to evaluate them."""
+
+    rule_model: ClassVar[type[Rule]]
     # A device with an open alert but no bucket in the window: True = still breaching (silent devices).
     missing_means_breach: ClassVar[bool]
 
@@ -42,7 +46,7 @@ class RuleKind(Protocol):
         ...
 
 
-def time_filter(rule: Any, gte: datetime, lt: datetime) -> dict[str, Any]:
+def time_filter(rule: Rule, gte: datetime, lt: datetime) -> dict[str, Any]:
     filters: list[dict[str, Any]] = [
         {"range": {"@timestamp": {"gte": gte.isoformat(), "lt": lt.isoformat()}}}
     ]
@@ -103,7 +107,6 @@ def context_of(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def parse_time(value: str | int | float) -> datetime:
-    from datetime import UTC
 
     if isinstance(value, int | float):
         return datetime.fromtimestamp(value / 1000, tz=UTC)

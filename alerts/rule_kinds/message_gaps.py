@@ -8,9 +8,13 @@ count exactly, so only devices that may exceed the limit (or wrapped, or are ale
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from itertools import pairwise
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
+from pydantic import Field
+
+from alerts.durations import Duration
 from alerts.lifecycle import Observation, Verdict
 from alerts.rule_kinds.base import (
     DeviceObservations,
@@ -20,7 +24,18 @@ from alerts.rule_kinds.base import (
     readings_of,
     time_filter,
 )
-from alerts.rules import MessageGapsRule
+from alerts.rules import RuleBase
+
+
+class MessageGapsRule(RuleBase):
+    """Radio losses: msgCount jumps over the trailing window `over` above `max_loss_ratio`."""
+
+    kind: Literal["message_gaps"]
+    max_loss_ratio: float = Field(gt=0.0, lt=1.0)
+    over: Duration = timedelta(minutes=15)
+    min_lost: int = Field(default=1, ge=1)
+    counter_field: str = "msg_count"
+    modulus: int = Field(default=65536, ge=2, description="the counter wraps to 0 after modulus - 1")
 
 
 def count_lost(counters: Sequence[int], modulus: int) -> int:
@@ -52,10 +67,12 @@ def may_breach(rule: MessageGapsRule, bucket: dict[str, Any]) -> bool:
 
 
 class MessageGapsKind:
+    rule_model: ClassVar[type[MessageGapsRule]] = MessageGapsRule
     missing_means_breach: ClassVar[bool] = False
 
     def observations(self, window: Window) -> DeviceObservations:
         rule = window.rule
+        assert isinstance(rule, MessageGapsRule)
         query = time_filter(rule, window.end - rule.over, window.end)
         bounds = {
             "c_min": {"min": {"field": rule.counter_field}},
@@ -77,3 +94,6 @@ class MessageGapsKind:
                 device_key,
                 [Observation(at=window.end, verdict=verdict, values=values, context=context_of(docs[-1]))],
             )
+
+
+KIND = MessageGapsKind()

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, model_validator
 
 from alerts.lifecycle import Observation, Verdict
 from alerts.rule_kinds.base import (
@@ -22,7 +24,31 @@ from alerts.rule_kinds.base import (
     readings_of,
     time_filter,
 )
-from alerts.rules import ThresholdRule
+from alerts.rules import RuleBase
+
+Operator = Literal["<", "<=", ">", ">=", "==", "!="]
+
+
+class ThresholdRule(RuleBase):
+    """`field <op> value` or `field <op> other_field` of the same document, per device."""
+
+    kind: Literal["threshold"]
+    field: str
+    op: Operator
+    value: float | None = None
+    other_field: str | None = None
+    hysteresis: float = Field(
+        default=0.0, ge=0.0, description="margin the value must clear to count as healthy"
+    )
+
+    @model_validator(mode="after")
+    def _one_reference(self) -> ThresholdRule:
+        if (self.value is None) == (self.other_field is None):
+            raise ValueError("set exactly one of 'value' (a constant) or 'other_field' (a document field)")
+        if self.op in ("==", "!=") and self.hysteresis:
+            raise ValueError("'hysteresis' only applies to <, <=, > and >=")
+        return self
+
 
 COMPARE: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
@@ -81,10 +107,12 @@ def surely_ok(rule: ThresholdRule, bucket: dict[str, Any]) -> bool:
 
 
 class ThresholdKind:
+    rule_model: ClassVar[type[ThresholdRule]] = ThresholdRule
     missing_means_breach: ClassVar[bool] = False
 
     def observations(self, window: Window) -> DeviceObservations:
         rule = window.rule
+        assert isinstance(rule, ThresholdRule)
         query = time_filter(rule, window.start, window.end)
         candidates = [
             bucket["key"]["device_key"]
@@ -96,3 +124,6 @@ class ThresholdKind:
         for device_key, docs in readings_of(window, query, candidates, size, fields):
             readings = [reading(rule, doc) for doc in docs]
             yield device_key, [r for r in readings if r is not None]
+
+
+KIND = ThresholdKind()

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from elasticsearch import helpers
-
-from sensors.base import Document
+from sensors.base import DerivedStore, Document
 from sensors.centrale import consumption
 from sensors.centrale.payload import CentralePayload
 from sensors.centrale.simulator import CentraleSimulator
@@ -26,23 +25,18 @@ class CentraleSensor(FamilySensor):
         return measurements(payload)
 
     def extra_indices(self) -> dict[str, dict[str, Any]]:
-        """`<prefix>-centrale-daily`: one consumption doc per device and local day."""
-        return {"centrale-daily": json.loads((self.folder / "daily_mapping.json").read_text())}
+        """`centrale-daily`: one consumption doc per device and local day."""
+        return {consumption.DAILY: json.loads((self.folder / "daily_mapping.json").read_text())}
 
-    def after_index(self, es: Any, documents: list[Document], index_prefix: str) -> None:
+    def after_index(self, store: DerivedStore, documents: list[Document], tz: ZoneInfo) -> None:
         """Recompute the daily consumption of every (device, local day) the batch touched.
 
-        Idempotent and order-independent: min/max over what Elasticsearch holds, written with a
-        deterministic `_id`. Refreshes the touched data indices first so the batch is searchable.
+        Idempotent and order-independent: computed from what Elasticsearch holds, written with a
+        deterministic `_id`.
         """
         device_days = consumption.touched_device_days(documents)
-        if not device_days:
-            return
-        indices = consumption.touched_data_indices(documents, index_prefix)
-        es.indices.refresh(index=",".join(sorted(indices)), ignore_unavailable=True)
-        actions = consumption.daily_docs(es, device_days, index_prefix=index_prefix)
-        if actions:
-            helpers.bulk(es, actions)
+        if device_days:
+            store.write(consumption.DAILY, consumption.daily_docs(store, device_days, tz))
 
 
 PLUGIN = CentraleSensor()

@@ -4,9 +4,8 @@ from datetime import UTC, datetime
 
 from alerts.events import event_id
 from alerts.lifecycle import Verdict
-from alerts.rule_kinds.message_gaps import count_lost, judge_gaps
-from alerts.rule_kinds.threshold import judge, reading
-from alerts.rules import MessageGapsRule, ThresholdRule
+from alerts.rule_kinds.message_gaps import MessageGapsRule, count_lost, judge_gaps
+from alerts.rule_kinds.threshold import ThresholdRule, judge, reading
 
 LEAK = ThresholdRule(
     name="l",

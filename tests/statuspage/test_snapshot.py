@@ -50,6 +50,22 @@ def test_lines_from_sorts_by_line_and_computes_state_and_age():
     assert rows[2]["unit"] == "bar"
 
 
+def test_lines_sort_numbers_as_numbers():
+    names = ["line-10", "line-2", "Line-1", "line-2b", "line-100"]
+    response = {
+        "aggregations": {
+            "lines": {"buckets": [bucket(f"1-{i}", 5, line=n, leak=False) for i, n in enumerate(names)]}
+        }
+    }
+    assert [r["line"] for r in lines_from(response, NOW, 300)] == [
+        "Line-1",
+        "line-2",
+        "line-2b",
+        "line-10",
+        "line-100",
+    ]
+
+
 def test_lines_from_empty_answer():
     assert lines_from({}, NOW, 300) == []
 

@@ -17,7 +17,8 @@ from elasticsearch.helpers import streaming_bulk
 
 from alerts.events import AlertEvent
 from alerts.job import AlertJob
-from alerts.rules import Debounce, ThresholdRule
+from alerts.rule_kinds.threshold import ThresholdRule
+from alerts.rules import Debounce
 from alerts.settings import AlertSettings
 from finemeca.es import make_client
 from sensors.registry import get_sensor

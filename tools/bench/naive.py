@@ -43,7 +43,11 @@ def run_forwarder(sensor: str, stop: threading.Event) -> None:
 
     def on_message(client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         received_ms = str(int(time.time() * 1000))
-        headers = {"persistent": "true", "gateway-received-at": received_ms, "mqtt-topic": msg.topic}
+        headers = {
+            "persistent": "true",
+            naming.HEADER_RECEIVED_AT: received_ms,
+            naming.HEADER_MQTT_TOPIC: msg.topic,
+        }
         conn.send(destination, msg.payload, headers=headers)
 
     client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
@@ -69,7 +73,7 @@ def run_indexer(sensor: str, stop: threading.Event) -> None:
     class Listener(stomp.ConnectionListener):
         def on_message(self, frame: Frame) -> None:
             try:
-                payload = plugin.parse(frame.body)
+                payload = plugin.parse(frame.body, settings.unknown_fields)
                 document = plugin.to_document(payload, settings.zone)
                 index = naming.daily_index(sensor, plugin.timestamp(payload, settings.zone), prefix)
                 es.options(ignore_status=409).index(

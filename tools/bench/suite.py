@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from finemeca.es import make_client
+from tools.bench import alerts_cycle as alerts_bench
 from tools.bench import runner
 from tools.bench.figures import RunFigures
 from tools.bench.profiling import Profiler
@@ -168,7 +169,6 @@ def _run_naive(options: PipelineOptions, load: Any, es: Any, status: runner.Stat
 
 
 def run_alerts(devices: int = 10_000, console: Console | None = None) -> dict[str, Any]:
-    from tools.bench import alerts_cycle as alerts_bench
 
     console = console or Console()
     with console.status(f"alert cycle over {devices:,} devices..."):

@@ -21,6 +21,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from finemeca.config import MqttSettings
+from finemeca.errors import TransientError
 from finemeca.naming import mqtt_device_topic
 from sensors.base import SimulatedMessage
 
@@ -33,7 +34,7 @@ MAX_INFLIGHT = 10_000
 SLICE_S = 0.02  # pacing granularity
 
 
-class PublishError(RuntimeError):
+class PublishError(TransientError):
     """The broker is unreachable or refused us; the message says where and what to do."""
 
 

@@ -34,7 +34,7 @@ class Endpoints:
 def docker_available() -> bool:
     """True when a Docker engine answers (testcontainers' docker client is installed with the dev extra)."""
     try:
-        import docker
+        import docker  # lazy: optional heavy dependency (dev extra), only when containers are asked for
 
         return bool(docker.from_env(timeout=5).ping())
     except Exception:  # no socket, no permission, no package: all mean "use the local stack"
@@ -56,6 +56,7 @@ def exported_env(endpoints: Endpoints) -> dict[str, str]:
 
 @contextmanager
 def running_containers(timeout: float = 180.0) -> Iterator[Endpoints]:  # pragma: no cover - needs Docker
+    # lazy: optional heavy dependency (dev extra), only when containers are asked for
     from testcontainers.community.elasticsearch import ElasticSearchContainer
     from testcontainers.core.container import DockerContainer
 

@@ -9,11 +9,12 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+from finemeca.errors import FinemecaError
 from tools.stack import process
 from tools.stack.settings import StackSettings
 
 
-class ServiceError(RuntimeError):
+class ServiceError(FinemecaError):
     """A service could not be installed or started; the message names it and its log file."""
 
 
