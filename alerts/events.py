@@ -84,5 +84,9 @@ class AlertEvent(BaseModel):
         """Id of the `fired` event of this event's episode (what reminders and the resolution reply to)."""
         return event_id(self.rule, self.device_key, self.episode_start, "fired", 0)
 
+    def resolved_event_id(self) -> str:
+        """Id of the `resolved` event of this event's episode."""
+        return event_id(self.rule, self.device_key, self.episode_start, "resolved", 0)
+
     def to_json(self) -> str:
         return self.model_dump_json()

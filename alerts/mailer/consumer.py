@@ -36,8 +36,8 @@ from stomp.utils import Frame
 from alerts.durations import format_duration
 from alerts.events import AlertEvent
 from alerts.mailer.recipients import RecipientBook
-from alerts.mailer.render import FOLLOW_UP_KINDS, FirstMail, build_message, message_id
-from alerts.mailer.sent_store import DEAD_LETTERED, SENT, SentStore
+from alerts.mailer.render import FOLLOW_UP_KINDS, FirstMail, LateDelivery, build_message, message_id
+from alerts.mailer.sent_store import DEAD_LETTERED, SENT, SentRecord, SentStore
 from alerts.mailer.settings import MailerSettings
 from alerts.mailer.smtp import PermanentSmtpError, TransientSmtpError, deliver
 from finemeca.config import SmtpSettings, StompSettings
@@ -178,10 +178,13 @@ class Mailer:
             if record.claimed_at is not None:
                 spent = datetime.now(UTC) - record.claimed_at  # the give-up clock survives restarts
         first_mail = self._first_mail_status(event)
+        late = self._late_delivery(event, record) if redriven else None
         policy = self.settings.retry_policy(spent)
 
         def compose() -> EmailMessage:  # at each attempt: "ago" and Date are the sending time
-            return build_message(event, recipients, self.smtp.sender, self.settings, first_mail=first_mail)
+            return build_message(
+                event, recipients, self.smtp.sender, self.settings, first_mail=first_mail, late=late
+            )
 
         try:
             attempts = deliver(compose, self.smtp, policy, self.stop)
@@ -214,6 +217,13 @@ class Mailer:
         if record.status == DEAD_LETTERED:
             return FirstMail("dead-lettered", record.reason)
         return FirstMail("unknown")
+
+    def _late_delivery(self, event: AlertEvent, record: SentRecord | None) -> LateDelivery:
+        resolved = self.sent.get(event.resolved_event_id()) if event.kind != "resolved" else None
+        return LateDelivery(
+            reason=record.reason if record else None,
+            already_resolved=resolved is not None and resolved.status == SENT,
+        )
 
     def _dead_letter(
         self,

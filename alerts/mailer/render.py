@@ -68,6 +68,23 @@ class FirstMail:
 
 
 @dataclass(frozen=True)
+class LateDelivery:
+    """A mail re-driven from the dead-letter queue: it arrives late and says why."""
+
+    reason: str | None = None  # why it had been dead-lettered
+    already_resolved: bool = False  # the episode's resolution was mailed before this alert
+
+    def notice(self) -> str:
+        why = f" (it went there because: {self.reason})" if self.reason else ""
+        over = (
+            " The episode is already over: its resolution was mailed before this alert."
+            if self.already_resolved
+            else ""
+        )
+        return f"Sent late: this mail was re-driven from the dead-letter queue{why}.{over}"
+
+
+@dataclass(frozen=True)
 class Comparison:
     left: str
     left_value: Any
@@ -117,7 +134,7 @@ def _sanitized(event: AlertEvent) -> AlertEvent:
     )
 
 
-def _story(event: AlertEvent, t: dict[str, str]) -> str:
+def _story(event: AlertEvent, t: dict[str, str], over: bool) -> str:
     """The opening sentence, in the tense the event calls for."""
     breach = comparison_of(event.values)  # the rule's own comparison: what the episode was about
     condition = f" ({breach.left} {breach.op} {breach.right})".replace("_", " ") if breach else ""
@@ -132,11 +149,17 @@ def _story(event: AlertEvent, t: dict[str, str]) -> str:
             f"ended {t['at_ago']} before this mail. It started and ended before the alert job evaluated "
             "it, so no alert mail was sent while it lasted."
         )
+    if over:  # a late alert for an episode that already ended: not in the present tense
+        return f"When it fired at {t['at']}: {event.description or f'rule {event.rule} was breached.'}"
     return event.description or f"Rule {event.rule} is firing."
 
 
 def mail_context(
-    event: AlertEvent, settings: MailerSettings, now: datetime, first_mail: FirstMail | None = None
+    event: AlertEvent,
+    settings: MailerSettings,
+    now: datetime,
+    first_mail: FirstMail | None = None,
+    late: LateDelivery | None = None,
 ) -> dict[str, Any]:
     zone = ZoneInfo(settings.timezone)
     event = _sanitized(event)
@@ -173,15 +196,17 @@ def mail_context(
         facts.append((reading_label, comparison.text()))
     else:
         facts += [(name.replace("_", " "), str(value)) for name, value in values.items()]
-    notice = first_mail.notice() if first_mail else None
+    notices = [n for n in (first_mail.notice() if first_mail else None, late.notice() if late else None) if n]
     return {
         "event": event,
         "title": TITLES.get(event.kind, event.kind.capitalize()),
         "colour": COLOURS.get(event.kind, "#1f2937"),
         "subject_device": event.line or event.device_name or event.device_key,
         "times": times,
-        "story": _story(event, times),
-        "notice": notice,
+        "story": _story(event, times, late is not None and late.already_resolved),
+        "notices": notices,
+        "first_mail_missed": first_mail is not None and not first_mail.delivered,
+        "late": late is not None,
         "facts": facts,
         "comparison": comparison,
         "reading_label": reading_label,
@@ -194,9 +219,10 @@ def render_bodies(
     settings: MailerSettings,
     now: datetime | None = None,
     first_mail: FirstMail | None = None,
+    late: LateDelivery | None = None,
 ) -> tuple[str, str, str]:
     """(subject, text, html) as of `now` (default: the current time)."""
-    ctx = mail_context(event, settings, now or datetime.now(UTC), first_mail)
+    ctx = mail_context(event, settings, now or datetime.now(UTC), first_mail, late)
     subject = _env.get_template("subject.txt.j2").render(ctx)
     return (
         one_line(subject, 250),
@@ -221,11 +247,12 @@ def build_message(
     settings: MailerSettings,
     now: datetime | None = None,
     first_mail: FirstMail | None = None,
+    late: LateDelivery | None = None,
 ) -> EmailMessage:
     """The whole message as of `now`. A follow-up (reminder, resolution) replies to the fired mail only
     when that one was delivered; otherwise it stands alone and says so (`first_mail`)."""
     now = now or datetime.now(UTC)
-    subject, text, html = render_bodies(event, settings, now, first_mail)
+    subject, text, html = render_bodies(event, settings, now, first_mail, late)
     msg = EmailMessage()
     msg["Subject"] = subject
     msg["From"] = one_line(sender, 320)

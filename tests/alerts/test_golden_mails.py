@@ -5,7 +5,8 @@ and commit the files under tests/alerts/golden/:
 
     UPDATE_GOLDEN=1 .venv/bin/pytest -q tests/alerts/test_golden_mails.py
 
-Cases: the 18:35:05 leak of issue 11 (pressure 4.2 bar < 5.8 bar), mailed at 18:42:35 — 7.5 minutes
+Cases (CASES below; one per event kind, plus follow-ups whose first mail was lost and a late re-driven
+alert): the 18:35:05 leak of issue 11 (pressure 4.2 bar < 5.8 bar), mailed at 18:42:35 — 7.5 minutes
 later, so every "before this mail" must count from the sending time, not from the event.
 """
 
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from alerts.events import AlertEvent, event_id
-from alerts.mailer.render import FirstMail, render_bodies
+from alerts.mailer.render import FirstMail, LateDelivery, render_bodies
 from alerts.mailer.settings import MailerSettings
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -62,13 +63,19 @@ CASES: dict[str, tuple[AlertEvent, FirstMail | None]] = {
         FirstMail("dead-lettered", "SMTP still failing after 6h (MAILER_GIVE_UP_AFTER), last error: refused"),
     ),
     "occurred": (leak_event("occurred", START + timedelta(minutes=3), LOW), None),
+    "fired-sent-late": (leak_event("fired", START + timedelta(seconds=10), LOW), None),
+}
+LATE = {
+    "fired-sent-late": LateDelivery(
+        "SMTP still failing after 6h (MAILER_GIVE_UP_AFTER), last error: refused", already_resolved=True
+    )
 }
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_mail_matches_golden(case: str) -> None:
     event, first_mail = CASES[case]
-    subject, text, html = render_bodies(event, SETTINGS, NOW, first_mail)
+    subject, text, html = render_bodies(event, SETTINGS, NOW, first_mail, LATE.get(case))
     rendered = {f"{case}.txt": f"Subject: {subject}\n\n{text}", f"{case}.html": html}
     for name, content in rendered.items():
         path = GOLDEN / name

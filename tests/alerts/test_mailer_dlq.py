@@ -98,6 +98,10 @@ def test_give_up_after_the_configured_age_then_redrive_from_the_cli(
         wait_until(lambda: mailer.handled == 1, 30, "the re-driven event handled")
     mails = [m for m in mail_reader.list_messages(mailbox) if m["X-Finemeca-Event-Id"] == event.event_id]
     assert len(mails) == 1
+    assert "sent late" in mails[0]["Subject"]
+    assert "re-driven from the dead-letter queue (it went there because: SMTP still failing after 3s" in (
+        mails[0].get_body(("plain",)).get_content()
+    )
     assert "0 dead letter(s)" in cli("list", "--idle-timeout", "2")
     assert SentStore(es, settings.sent_index).status(event.event_id) == "sent"
 
