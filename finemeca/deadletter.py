@@ -27,6 +27,19 @@ MAX_REASON_CHARS = 900
 # set on a message re-driven from a DLQ: the consumer then tries again what it had dead-lettered
 REDRIVEN_HEADER = "redriven_at"
 
+# The dead-letter record index (naming.deadletter_index): written by the ingestor, read by the dashboards.
+DEADLETTER_MAPPINGS: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "@timestamp": {"type": "date"},
+        "sensor": {"type": "keyword"},
+        "stage": {"type": "keyword"},
+        "reason": {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 512}}},
+        "device_key": {"type": "keyword"},
+        "body_preview": {"type": "text", "index": False},
+    },
+}
+
 
 def dead_letter_headers(
     reason: str, stage: str, sensor: str, origin: str, original: dict[str, Any] | None = None

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO, cast
 
 import structlog
 
 from finemeca.config import ObservabilitySettings
+
+
+class _CurrentStderr:
+    """`sys.stderr` as it is at each write: a CLI or test runner may swap it and close the old one."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
 
 
 def configure_logging(settings: ObservabilitySettings | None = None, **bound: object) -> None:
@@ -29,7 +40,7 @@ def configure_logging(settings: ObservabilitySettings | None = None, **bound: ob
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=cast(TextIO, _CurrentStderr())),
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=max(level, logging.WARNING), stream=sys.stderr, format="%(name)s %(message)s")

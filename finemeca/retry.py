@@ -68,6 +68,13 @@ def _raise_stop_or_last_error(event: threading.Event | None) -> Callable[[RetryC
     return callback
 
 
+def describe(error: BaseException | None) -> str:
+    """`Type: message`, so an error with an empty message (e.g. stomp.py's connect failure) says something."""
+    if error is None:
+        return ""
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
 def _log_retry(
     name: str, fields: Mapping[str, object], on_retry: Callable[[BaseException], None] | None
 ) -> Callable[[RetryCallState], None]:
@@ -79,7 +86,7 @@ def _log_retry(
             f"{name}.retry",
             **fields,
             attempt=retry_state.attempt_number,
-            error=str(error),
+            error=describe(error),
             retry_in=round(wait, 2) if wait is not None else None,
         )
         if on_retry is not None and error is not None:

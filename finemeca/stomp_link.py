@@ -21,7 +21,7 @@ from stomp.utils import Frame, convert_frame, pack
 from finemeca.config import StompSettings
 from finemeca.errors import StopRequested, TransientError
 from finemeca.logs import get_logger
-from finemeca.retry import RetryPolicy, retrying
+from finemeca.retry import RetryPolicy, describe, retrying
 
 log = get_logger(__name__)
 
@@ -110,7 +110,7 @@ class StompLink:
         except Exception as exc:
             raise StompUnavailableError(
                 f"ActiveMQ STOMP at {self.settings.host}:{self.settings.port} unreachable for "
-                f"{time.monotonic() - started:.0f}s ({exc}): check that the broker is up and reachable "
+                f"{time.monotonic() - started:.0f}s ({describe(exc)}): check that the broker is up and reachable "
                 f"from this host, and the STOMP_HOST/STOMP_PORT/STOMP_USERNAME settings"
             ) from exc
 

@@ -25,6 +25,7 @@ from ingestor.prepare import Prepared
 log = get_logger(__name__)
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+DEFAULT_POLICY = RetryPolicy(initial=0.5, cap=30.0)  # the ingestor builds its own from INGESTOR_* settings
 
 
 @dataclass
@@ -67,7 +68,7 @@ class _PendingItemsError(TransientError):
 def write(
     es: Elasticsearch,
     items: list[Prepared],
-    policy: RetryPolicy,
+    policy: RetryPolicy = DEFAULT_POLICY,
     stop: threading.Event | None = None,
     on_unavailable: Callable[[], None] = lambda: None,
 ) -> BulkOutcome:

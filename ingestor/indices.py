@@ -4,25 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from elasticsearch import Elasticsearch
 
 from finemeca import naming
 from finemeca.es import ensure_index
 from sensors.base import SensorPlugin
-
-DEADLETTER_MAPPINGS: dict[str, Any] = {
-    "dynamic": "strict",
-    "properties": {
-        "@timestamp": {"type": "date"},
-        "sensor": {"type": "keyword"},
-        "stage": {"type": "keyword"},
-        "reason": {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 512}}},
-        "device_key": {"type": "keyword"},
-        "body_preview": {"type": "text", "index": False},
-    },
-}
 
 
 def ensure_sensor_template(

@@ -7,8 +7,9 @@ from rich.console import Console
 
 from finemeca import naming
 from finemeca.config import ElasticsearchSettings
+from finemeca.deadletter import DEADLETTER_MAPPINGS
 from finemeca.es import ensure_index, make_client, wait_until_healthy
-from ingestor.indices import DEADLETTER_MAPPINGS, delete_old_indices, ensure_sensor_template
+from ingestor.indices import delete_old_indices, ensure_sensor_template
 from ingestor.settings import IngestorSettings
 from sensors.registry import available_sensors, get_sensor
 

@@ -22,7 +22,7 @@ from stomp.utils import Frame
 from finemeca import naming
 from finemeca.batching import take_batch
 from finemeca.config import ElasticsearchSettings, ObservabilitySettings, StompSettings
-from finemeca.deadletter import dead_letter_headers
+from finemeca.deadletter import DEADLETTER_MAPPINGS, dead_letter_headers
 from finemeca.errors import StopRequested
 from finemeca.es import ensure_index, make_client, wait_until_healthy
 from finemeca.logs import get_logger
@@ -31,7 +31,7 @@ from finemeca.retry import RetryPolicy, retrying
 from finemeca.stomp_link import StompLink, StompUnavailableError, ack_id
 from ingestor import bulk, metrics
 from ingestor.derived import run_after_index
-from ingestor.indices import DEADLETTER_MAPPINGS, ensure_sensor_template
+from ingestor.indices import ensure_sensor_template
 from ingestor.prepare import Incoming, Rejected, prepare
 from ingestor.settings import IngestorSettings
 from sensors.registry import get_sensor

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sensors.base import UnknownFields
+from sensors.fields import DEFAULT_TIMEZONE
 
 
 class IngestorSettings(BaseSettings):
@@ -24,7 +25,7 @@ class IngestorSettings(BaseSettings):
     index_shards: int = Field(1, ge=1)
     refresh_interval: str = Field("1s", description="index refresh interval (searchable delay)")
     sensor_timezone: str = Field(
-        "Europe/Brussels", alias="SENSOR_TIMEZONE", description="zone of device Time"
+        DEFAULT_TIMEZONE, alias="SENSOR_TIMEZONE", description="zone of device Time (handed to the plugin)"
     )
     unknown_fields: UnknownFields = Field(
         "reject",

@@ -21,7 +21,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from sensors.base import SensorPlugin, SimulatedMessage, UnknownFields
 
-DEFAULT_TIMEZONE = "Europe/Brussels"  # the engines' default too (the ingestor's SENSOR_TIMEZONE)
+DEFAULT_TIMEZONE = "Europe/Brussels"  # default of the ingestor's SENSOR_TIMEZONE, which it hands to plugins
 
 # Strings devices use to say "no value".
 NULL_MARKERS = frozenset({"null", "none", "nan", "n/a", ""})
@@ -32,12 +32,6 @@ MIN_YEAR, MAX_YEAR = 2000, 2099
 _LOCAL_TIME_RE = re.compile(
     r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?$", re.IGNORECASE
 )
-
-
-def sensor_timezone(name: str | None = None) -> ZoneInfo:
-    """Zone of the devices' wall clock: `name`, else Europe/Brussels. The engine passes the configured
-    zone to the plugin (`to_document(payload, tz)`); plugins never read it from the environment."""
-    return ZoneInfo(name or DEFAULT_TIMEZONE)
 
 
 # --------------------------------------------------------------------------- 'NULL' and number handling

@@ -16,7 +16,6 @@ from sensors.fields import (
     local_to_utc,
     null_to_none,
     parse_local_time,
-    sensor_timezone,
 )
 from sensors.registry import available_sensors, get_sensor
 
@@ -64,12 +63,6 @@ def test_gap_time_is_after_the_last_time_before_the_gap():
 def test_bad_times_are_rejected_with_a_reason(text, reason):
     with pytest.raises(ValidationError, match=reason):
         FamilyPayload.model_validate({**BASE, "Time": text})
-
-
-def test_sensor_timezone_is_given_never_read_from_the_environment(monkeypatch):
-    monkeypatch.setenv("SENSOR_TIMEZONE", "UTC")
-    assert sensor_timezone() == BRUSSELS
-    assert sensor_timezone("UTC") == ZoneInfo("UTC")
 
 
 def test_required_identity_fields_have_readable_errors():

@@ -153,7 +153,7 @@ def demo(
         pipeline.stop()
     console.rule("where to look")
     console.print(
-        f"  documents:   curl 'http://127.0.0.1:9200/{prefix}-air-data/_search?size=3&sort=@timestamp:desc'\n"
+        f"  documents:   curl 'http://127.0.0.1:9200/{naming.data_index_alias('air', prefix)}/_search?size=3&sort=@timestamp:desc'\n"
         "  dead letters: finemeca ingestor dlq list --sensor devicev01\n"
         "  mails:       finemeca stack mail list   (then: finemeca stack mail show 1)\n"
         f"  logs:        {log_dir}\n"

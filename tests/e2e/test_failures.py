@@ -159,3 +159,36 @@ def test_gateway_restart_mid_stream(start_pipeline, prefix, es_client, how):
         f"published when down, healthy again in {recovery:.1f}s; gateway after: {after}; ingestor: {ingestor}"
     )
     assert after["forwarded"] > 0, "the restarted gateway forwarded nothing: the broker kept no session"
+
+
+def test_activemq_down_gateway_retries_then_stops_promptly_acking_nothing(start_pipeline, prefix, es_client):
+    """ActiveMQ stops mid-stream: the gateway keeps retrying its commit (MQTT unacked), a SIGTERM ends that
+    retry at once (StopRequested, exit 0), and after the broker and the gateway come back every message
+    is indexed exactly once (the ingestor reconnected on its own)."""
+    stream = simulated_stream(prefix, SENSOR, 3_000, seed=31)
+    alias = naming.data_index_alias(SENSOR, prefix)
+    pipeline = start_pipeline([SENSOR], GATEWAY_MAX_RETRY_BACKOFF_S="2", INGESTOR_MAX_RETRY_BACKOFF_S="2")
+    gateway, ingestor = pipeline.get("gateway", SENSOR), pipeline.get("ingestor", SENSOR)
+    publisher = BackgroundPublisher(stream.items, rate=200).start()  # ~15 s of traffic
+    publisher.wait_sent(300)
+    wait_for_health(gateway, lambda s: s["forwarded"] > 0)
+
+    try:
+        assert stop_service("activemq"), "ActiveMQ was not running under `finemeca stack`"
+        wait_for_health(gateway, lambda s: not s["stomp_connected"], timeout=30)
+        wait_for_health(ingestor, lambda s: not s["stomp_connected"], timeout=30)
+        time.sleep(3)  # commits fail and are retried meanwhile
+        assert gateway.alive() and ingestor.alive(), "a role died while ActiveMQ was down"
+        stopping = time.monotonic()
+        code = gateway.stop(timeout=20)
+        stop_seconds = time.monotonic() - stopping
+        assert code == 0, f"the gateway exited with {code} when stopped during the outage"
+        assert stop_seconds < 10, f"the retry loop ignored SIGTERM for {stop_seconds:.1f}s"
+    finally:
+        start_service("activemq")
+    wait_for_health(ingestor, lambda s: s["ok"], timeout=90)
+    recovery = _restart(pipeline, gateway)
+    publisher.join()
+
+    assert_exactly_once(es_client, alias, stream.ids)
+    print(f"gateway stopped in {stop_seconds:.1f}s during the outage; healthy again in {recovery:.1f}s")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,9 @@ import pytest
 import stomp
 
 from finemeca import naming
+from finemeca.config import StompSettings
+from ingestor.settings import IngestorSettings
+from sensors.registry import get_sensor
 from tests.e2e.helpers import all_docs, publish, wait_for_count
 
 pytestmark = pytest.mark.e2e
@@ -112,9 +116,6 @@ def _air(time: str, msg_count: int, pres: Any = 6.4, open_: Any = 5.9, **extra: 
 )
 def test_air_timestamps_are_utc_across_dst(local, utc):
     """Pure check of the same transform the ingestor runs (the e2e test below runs it through the stack)."""
-    from ingestor.settings import IngestorSettings
-    from sensors.registry import get_sensor
-
     plugin = get_sensor("air")
     doc = plugin.to_document(plugin.parse(json.dumps(_air(local, 1))), IngestorSettings().zone)
     assert doc["@timestamp"] == utc
@@ -174,14 +175,12 @@ def test_duplicate_mqtt_deliveries_and_stomp_redeliveries_make_one_document(
     samples = _samples()
     publish(prefix, "devicev01", samples * 3)  # the same three messages, three times over MQTT
     # and once more straight into the queue, as a redelivery after an ingestor crash would
-    conn = stomp.Connection12([("127.0.0.1", 61613)])
+    conn = stomp.Connection12(StompSettings().hosts())  # this stack instance, not a fixed port
     conn.connect(wait=True)
     for sample in samples:
         conn.send(naming.data_queue("devicev01", prefix), json.dumps(sample), headers={"persistent": "true"})
     conn.disconnect()
     alias = naming.data_index_alias("devicev01", prefix)
     assert wait_for_count(es_client, alias, 3, timeout=20) == 3
-    import time
-
     time.sleep(2)  # let every duplicate reach Elasticsearch, then check nothing grew
     assert wait_for_count(es_client, alias, 4, timeout=2) == 3

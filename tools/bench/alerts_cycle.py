@@ -20,6 +20,7 @@ from alerts.job import AlertJob
 from alerts.rule_kinds.threshold import ThresholdRule
 from alerts.rules import Debounce
 from alerts.settings import AlertSettings
+from finemeca import naming
 from finemeca.es import make_client
 from sensors.registry import get_sensor
 
@@ -65,7 +66,7 @@ def run(
     """Index the data, run two cycles (first: new alerts; second: steady state), return the figures."""
     es = es or make_client()
     prefix = f"bench-alerts-{secrets.token_hex(3)}"
-    index = f"{prefix}-air-data"
+    index = naming.data_index_alias("air", prefix)
     es.indices.create(
         index=index,
         mappings=get_sensor("air").index_mappings(),
@@ -84,8 +85,8 @@ def run(
 
         settings = AlertSettings(
             no_default_rules=True,
-            state_index=f"{prefix}-state",
-            history_index=f"{prefix}-history",
+            state_index=naming.alerts_state_index(prefix),
+            history_index=naming.alerts_history_index(prefix),
             ingest_delay=timedelta(0),
             first_lookback=timedelta(minutes=1),
             catch_up_step=timedelta(minutes=5),
