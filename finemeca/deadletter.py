@@ -24,8 +24,6 @@ _RESERVED = {
     "JMSXDeliveryCount",
 }
 MAX_REASON_CHARS = 900
-# set on a message re-driven from a DLQ: the consumer then tries again what it had dead-lettered
-REDRIVEN_HEADER = "redriven_at"
 
 # The dead-letter record index (naming.deadletter_index): written by the ingestor, read by the dashboards.
 DEADLETTER_MAPPINGS: dict[str, Any] = {

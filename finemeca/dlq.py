@@ -15,7 +15,6 @@ from stomp.utils import Frame
 
 from finemeca import naming
 from finemeca.config import StompSettings
-from finemeca.deadletter import REDRIVEN_HEADER
 from finemeca.stomp_link import StompLink, ack_id
 
 
@@ -118,7 +117,7 @@ def redrive(
 
     Only messages seen in a browse taken first are moved, so one that fails again and returns to the
     DLQ is not re-driven in a loop. Each is re-sent in a confirmed transaction (with `keep_headers` of
-    the original and `REDRIVEN_HEADER`) before its DLQ copy is acked: a crash re-drives it twice at
+    the original and `naming.REDRIVEN_AT`) before its DLQ copy is acked: a crash re-drives it twice at
     worst, which consumers with idempotent ids absorb.
     """
     settings = settings or StompSettings()
@@ -136,8 +135,8 @@ def redrive(
             if letter.message_id not in wanted:
                 break  # arrived after the snapshot (maybe one we just re-drove): leave it for next time
             keep = {k: v for k, v in letter.headers.items() if k in keep_headers}
-            keep["redriven_from_reason"] = letter.reason[:300]
-            keep[REDRIVEN_HEADER] = str(int(time.time() * 1000))
+            keep[naming.REDRIVEN_FROM_REASON] = letter.reason[:300]
+            keep[naming.REDRIVEN_AT] = str(int(time.time() * 1000))
             link.send_confirmed(target, letter.body, keep)
             link.ack(ack_id(frame), generation)
             wanted.discard(letter.message_id)

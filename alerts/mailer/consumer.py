@@ -40,8 +40,9 @@ from alerts.mailer.render import FOLLOW_UP_KINDS, FirstMail, LateDelivery, build
 from alerts.mailer.sent_store import DEAD_LETTERED, SENT, SentRecord, SentStore
 from alerts.mailer.settings import MailerSettings
 from alerts.mailer.smtp import PermanentSmtpError, TransientSmtpError, deliver
+from finemeca import naming
 from finemeca.config import SmtpSettings, StompSettings
-from finemeca.deadletter import REDRIVEN_HEADER, dead_letter_headers
+from finemeca.deadletter import dead_letter_headers
 from finemeca.errors import StopRequested
 from finemeca.logs import get_logger
 from finemeca.retry import RetryPolicy, retrying
@@ -150,7 +151,7 @@ class Mailer:
             self._dead_letter(body, headers, f"invalid alert event: {exc}", "invalid")
             return Outcome("dead-lettered", headers.get("event-id"))
         record = self.sent.get(event.event_id)
-        redriven = REDRIVEN_HEADER in headers
+        redriven = naming.REDRIVEN_AT in headers
         if record is not None and (
             record.status == SENT or (record.status == DEAD_LETTERED and not redriven)
         ):
@@ -234,7 +235,7 @@ class Mailer:
         event: AlertEvent | None = None,
     ) -> None:
         raw = body if isinstance(body, bytes) else body.encode()
-        clean = {k: v for k, v in headers.items() if k != REDRIVEN_HEADER}
+        clean = {k: v for k, v in headers.items() if k != naming.REDRIVEN_AT}
         dl_headers = dead_letter_headers(
             reason, "mail", str(headers.get("sensor", "alerts")), self.settings.queue, clean
         )

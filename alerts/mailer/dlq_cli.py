@@ -11,12 +11,14 @@ import json
 import typer
 
 from alerts.mailer.settings import MailerSettings
-from finemeca import dlq
+from finemeca import dlq, naming
 from finemeca.config import StompSettings
 
 dlq_app = typer.Typer(no_args_is_help=True, help="The alerts dead-letter queue: list, show, re-drive.")
 # what a re-driven event keeps of its dead-lettered copy (the publisher's headers, see alerts/publisher.py)
-KEEP_HEADERS = frozenset({"content-type", "event-id", "event-kind", "rule", "sensor", "device-key"})
+KEEP_HEADERS = frozenset(
+    {"content-type", naming.HEADER_EVENT_ID, naming.HEADER_SENSOR, "event-kind", "rule", "device-key"}
+)
 
 ReasonOption = typer.Option(None, "--reason", help="only dead letters whose reason contains this text")
 IdOption = typer.Option(None, "--id", help="only this message id (as shown by `list`)")
