@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 CLI := $(VENV)/bin/finemeca
 PYTEST_ARGS ?=
 
-.PHONY: run test install stack-up stack-down lint bench clean
+.PHONY: run test install stack-up stack-down lint bench clean image lock
 
 $(VENV)/.installed: pyproject.toml tools/pyproject.toml
 	python3 -m venv $(VENV)
@@ -36,6 +36,19 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy finemeca sensors gateway ingestor alerts kibana statuspage tools
 	$(VENV)/bin/lint-imports --no-cache   # the layer contract of pyproject.toml [tool.importlinter]
+	.ci/actionlint                        # the release workflow (.github/workflows/)
+
+## The production image without a Docker engine (buildah + a debootstrapped Debian base cached in
+## .cache/image), then every role run in it; the gateway's /healthz needs the local stack.
+image: install
+	$(CLI) stack up
+	deploy/image/make-image.sh
+
+## Re-lock the image's dependencies (hashes for every platform) after changing pyproject.toml.
+lock:
+	python3 -m venv .cache/piptools && .cache/piptools/bin/pip install --quiet pip-tools
+	.cache/piptools/bin/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url \
+	  --no-emit-find-links --output-file deploy/image/requirements.lock pyproject.toml
 
 bench: install
 	$(CLI) stack up

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from finemeca import naming
+from finemeca.bounded import shorten
 
 # STOMP headers ActiveMQ reserves or recomputes; never copied onto a dead-lettered copy.
 _RESERVED = {
@@ -24,6 +25,7 @@ _RESERVED = {
     "JMSXDeliveryCount",
 }
 MAX_REASON_CHARS = 900
+MAX_HEADER_CHARS = 1000  # any other copied header (e.g. a hostile MQTT topic) is cut to this
 
 # The dead-letter record index (naming.deadletter_index): written by the ingestor, read by the dashboards.
 DEADLETTER_MAPPINGS: dict[str, Any] = {
@@ -43,15 +45,17 @@ def dead_letter_headers(
     reason: str, stage: str, sensor: str, origin: str, original: dict[str, Any] | None = None
 ) -> dict[str, str]:
     """Headers for a dead-lettered copy: the original headers plus `dlq_*` (selector-friendly names)."""
-    headers = {k: str(v) for k, v in (original or {}).items() if k not in _RESERVED}
+    headers = {
+        k: shorten(str(v), MAX_HEADER_CHARS) for k, v in (original or {}).items() if k not in _RESERVED
+    }
     one_line = " ".join(reason.split())
     headers.update(
         {
-            naming.DLQ_REASON: one_line[:MAX_REASON_CHARS],
+            naming.DLQ_REASON: shorten(one_line, MAX_REASON_CHARS),
             naming.DLQ_STAGE: stage,
             naming.DLQ_SENSOR: sensor,
             naming.DLQ_AT: datetime.now(UTC).isoformat(timespec="milliseconds"),
-            naming.DLQ_ORIGIN: origin,
+            naming.DLQ_ORIGIN: shorten(origin, MAX_HEADER_CHARS),
         }
     )
     return headers

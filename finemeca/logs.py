@@ -8,6 +8,7 @@ from typing import TextIO, cast
 
 import structlog
 
+from finemeca.bounded import cap_log_values
 from finemeca.config import ObservabilitySettings
 
 
@@ -37,6 +38,7 @@ def configure_logging(settings: ObservabilitySettings | None = None, **bound: ob
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.StackInfoRenderer(),
             structlog.processors.format_exc_info,
+            cap_log_values,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),

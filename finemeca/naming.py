@@ -6,6 +6,7 @@ module spells one of these names.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 
@@ -21,6 +22,35 @@ def mqtt_device_topic(
     sensor: str, id_gateway: int | str, id_device: int | str, prefix: str = DEFAULT_PREFIX
 ) -> str:
     return f"{prefix}/{sensor}/{id_gateway}/{id_device}"
+
+
+# idGateway / idDevice in a topic: plain decimal digits, short enough to stay a bounded header.
+_TOPIC_ID = re.compile(r"^[0-9]{1,10}$")
+MAX_TOPIC_SHOWN = 200  # characters of a topic quoted in a reason or a log line
+
+
+def device_topic_problem(topic: str, sensor: str, prefix: str = DEFAULT_PREFIX) -> str | None:
+    """Why `topic` is not `<prefix>/<sensor>/<idGateway>/<idDevice>` (ids in decimal digits), or None."""
+    shown = topic if len(topic) <= MAX_TOPIC_SHOWN else f"{topic[:MAX_TOPIC_SHOWN]}… ({len(topic):,} chars)"
+    expected = f"{prefix}/{sensor}/<idGateway>/<idDevice>"
+    root = f"{prefix}/{sensor}/"
+    if not topic.startswith(root):
+        return f"topic {shown!r} is not under {root!r}: expected {expected}"
+    levels = topic[len(root) :].split("/")
+    if len(levels) != 2:
+        return f"topic {shown!r} has {len(levels)} level(s) after {root!r}, expected 2: {expected}"
+    for name, level in zip(("idGateway", "idDevice"), levels, strict=True):
+        if not _TOPIC_ID.match(level):
+            return f"topic {shown!r}: {name} level {level[:20]!r} is not a number of 1-10 digits ({expected})"
+    return None
+
+
+def topic_device_ids(topic: str) -> tuple[int, int] | None:
+    """(idGateway, idDevice) from the last two levels of a device topic, or None if they are not numbers."""
+    levels = topic.rsplit("/", 2)
+    if len(levels) != 3 or not (_TOPIC_ID.match(levels[1]) and _TOPIC_ID.match(levels[2])):
+        return None
+    return int(levels[1]), int(levels[2])
 
 
 def shared_subscription(topic_filter: str, group: str) -> str:

@@ -17,7 +17,7 @@ from finemeca.retry import RetryPolicy, retrying
 from finemeca.stomp_link import StompLink, StompUnavailableError
 from gateway import metrics
 from gateway.mqtt_source import MqttMessage, MqttSource
-from gateway.screening import rejection_reason
+from gateway.screening import forwarded_body, rejection_reason, topic_rejection
 from gateway.settings import GatewaySettings
 
 log = get_logger(__name__)
@@ -31,11 +31,13 @@ class Forwarder:
         link: StompLink,
         settings: GatewaySettings,
         queue_prefix: str = naming.DEFAULT_PREFIX,
+        topic_prefix: str = naming.DEFAULT_PREFIX,
     ) -> None:
         self.sensor = sensor
         self.source = source
         self.link = link
         self.settings = settings
+        self.topic_prefix = topic_prefix
         self.destination = naming.data_queue(sensor, queue_prefix)
         self.dlq = naming.dead_letter_queue(sensor, queue_prefix)
         self.stop_requested = threading.Event()
@@ -126,16 +128,24 @@ class Forwarder:
                 naming.HEADER_MQTT_TOPIC: message.topic,
                 naming.HEADER_RECEIVED_AT: str(message.received_ms),
             }
-            reason = rejection_reason(message.payload, self.settings.max_message_bytes)
+            body = forwarded_body(message.payload)
+            reason = topic_rejection(message.topic, self.sensor, self.topic_prefix) or rejection_reason(
+                body, self.settings.max_message_bytes
+            )
             if reason is None:
-                frames.append((self.destination, message.payload, headers))
+                frames.append((self.destination, body, headers))
                 continue
-            log.warning("gateway.dead_letter", sensor=self.sensor, topic=message.topic, reason=reason)
-            body = message.payload[: self.settings.max_message_bytes]  # keep the DLQ itself bounded
+            log.warning(
+                "gateway.dead_letter",
+                sensor=self.sensor,
+                topic=message.topic[: naming.MAX_TOPIC_SHOWN],
+                reason=reason,
+            )
+            kept = message.payload[: self.settings.max_message_bytes]  # keep the DLQ itself bounded
             dlq_headers = dead_letter_headers(reason, "gateway", self.sensor, message.topic, headers)
-            if len(body) < len(message.payload):
+            if len(kept) < len(message.payload):
                 dlq_headers[naming.DLQ_TRUNCATED_FROM] = str(len(message.payload))
-            frames.append((self.dlq, body, dlq_headers))
+            frames.append((self.dlq, kept, dlq_headers))
             rejected += 1
         tx = self.link.begin()
         try:

@@ -38,7 +38,12 @@ class Gateway:
         self.source = MqttSource(self.mqtt_settings, client_id, topic, self.settings.max_inflight)
         self.link = StompLink(self.stomp_settings, client_name=client_id)
         self.forwarder = Forwarder(
-            sensor, self.source, self.link, self.settings, self.stomp_settings.queue_prefix
+            sensor,
+            self.source,
+            self.link,
+            self.settings,
+            self.stomp_settings.queue_prefix,
+            self.mqtt_settings.topic_prefix,
         )
         self.started_at = time.time()
 

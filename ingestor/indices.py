@@ -36,6 +36,14 @@ def ensure_sensor_template(
         },
         meta={"managed_by": "finemeca ingestor", "sensor": plugin.name},
     )
+    # daily indices that already exist (today's above all) learn new fields and length limits now,
+    # not tomorrow: with "dynamic": "strict" a new field would otherwise refuse every document
+    es.indices.put_mapping(
+        index=naming.data_index_pattern(plugin.name, prefix),
+        allow_no_indices=True,
+        expand_wildcards="open",
+        **plugin.index_mappings(),
+    )
     for name, mappings in plugin.extra_indices().items():
         ensure_index(es, naming.extra_index(name, prefix), mappings, replicas)
 

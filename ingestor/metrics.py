@@ -10,6 +10,16 @@ DUPLICATES = Counter(
 DEAD_LETTERED = Counter(
     "finemeca_ingestor_dead_lettered_total", "messages sent to the DLQ", ["sensor", "stage"]
 )
+CLOCK_SKEWED = Counter(
+    "finemeca_ingestor_clock_skewed_total",
+    "documents indexed with |device time - gateway receive time| > INGESTOR_CLOCK_SKEW_TOLERANCE",
+    ["sensor"],
+)
+TRUNCATED = Counter(
+    "finemeca_ingestor_truncated_total",
+    "keyword values cut to their mapping's ignore_above (the reading is kept)",
+    ["sensor", "field"],
+)
 RETRIES = Counter(
     "finemeca_ingestor_bulk_retries_total", "bulk items retried (429/5xx/unreachable)", ["sensor"]
 )

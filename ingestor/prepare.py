@@ -11,7 +11,11 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from finemeca import naming
+from ingestor.keywords import keyword_limits, truncate_keywords
+from ingestor.reception import clock_skew_s, identity_problem, received_at
 from sensors.base import Document, SensorPlugin, UnknownFields, UnknownFieldsError
+
+DEFAULT_CLOCK_SKEW_TOLERANCE_S = 120.0
 
 
 @dataclass(slots=True)
@@ -71,11 +75,16 @@ def prepare(
     zone: ZoneInfo,
     index_prefix: str = naming.DEFAULT_PREFIX,
     unknown_fields: UnknownFields = "reject",
+    clock_skew_tolerance_s: float = DEFAULT_CLOCK_SKEW_TOLERANCE_S,
+    limits: dict[str, int] | None = None,
 ) -> PreparedBatch:
     """Validate and transform each message with the plugin, handing it the engine's settings (`zone`,
-    `unknown_fields`); what fails is a `Rejected` with its stage and reason, never an exception."""
+    `unknown_fields`) and the message's receive time; what fails is a `Rejected` with its stage and
+    reason, never an exception. `limits`: keyword length policy (`keyword_limits` of the plugin's
+    mapping, computed if None)."""
     batch = PreparedBatch()
     now = datetime.now(UTC)
+    limits = keyword_limits(plugin.index_mappings()) if limits is None else limits
     for incoming in messages:
         try:
             payload = plugin.parse(incoming.body, unknown_fields)
@@ -89,18 +98,28 @@ def prepare(
         except (ValueError, UnicodeDecodeError) as exc:
             batch.rejected.append(Rejected(incoming, "parse", f"not a JSON object: {exc}"))
             continue
+        received = received_at(incoming.headers)
         try:
-            document = plugin.to_document(payload, zone)
-            timestamp = plugin.timestamp(payload, zone)
+            document = plugin.to_document(payload, zone, received_at=received)
+            measured = plugin.timestamp(payload, zone, received_at=received)
+            # the daily index comes from the message alone: a redelivery received at another time (which
+            # may choose the other occurrence of a repeated DST hour) meets its first copy's id and index
+            index = naming.daily_index(plugin.name, plugin.timestamp(payload, zone), index_prefix)
             doc_id = plugin.document_id(payload)
         except Exception as exc:  # a transform bug must not stop the ingestor: dead-letter, keep going
             reason = f"{type(exc).__name__}: {exc}"
             batch.rejected.append(Rejected(incoming, "transform", reason, _device_key(incoming.body)))
             continue
-        received = incoming.headers.get(naming.HEADER_RECEIVED_AT)
-        if received and str(received).isdigit():
-            document["received_at"] = datetime.fromtimestamp(int(received) / 1000, UTC).isoformat()
+        problem = identity_problem(incoming.headers, document.get("gateway_id"), document.get("device_id"))
+        if problem:
+            batch.rejected.append(Rejected(incoming, "validate", problem, _device_key(incoming.body)))
+            continue
+        if received is not None:
+            document["received_at"] = received.isoformat()
+            skew = clock_skew_s(measured, received)
+            document["clock_skew_s"] = skew
+            document["clock_skewed"] = abs(skew) > clock_skew_tolerance_s
+        truncate_keywords(document, limits)
         document["ingested_at"] = now.isoformat()
-        index = naming.daily_index(plugin.name, timestamp, index_prefix)
         batch.ready.append(Prepared(incoming, index, doc_id, document))
     return batch

@@ -21,8 +21,9 @@ from stomp.utils import Frame
 
 from finemeca import naming
 from finemeca.batching import take_batch
+from finemeca.bounded import shorten
 from finemeca.config import ElasticsearchSettings, ObservabilitySettings, StompSettings
-from finemeca.deadletter import DEADLETTER_MAPPINGS, dead_letter_headers
+from finemeca.deadletter import DEADLETTER_MAPPINGS, MAX_REASON_CHARS, dead_letter_headers
 from finemeca.errors import StopRequested
 from finemeca.es import ensure_index, make_client, wait_until_healthy
 from finemeca.logs import get_logger
@@ -32,6 +33,7 @@ from finemeca.stomp_link import StompLink, StompUnavailableError, ack_id
 from ingestor import bulk, metrics
 from ingestor.derived import run_after_index
 from ingestor.indices import ensure_sensor_template
+from ingestor.keywords import TRUNCATED_FIELD, keyword_limits
 from ingestor.prepare import Incoming, Rejected, prepare
 from ingestor.settings import IngestorSettings
 from sensors.registry import get_sensor
@@ -53,6 +55,7 @@ class Ingestor:
         self.stomp_settings = stomp or StompSettings()
         self.es_settings = es_settings or ElasticsearchSettings()
         self.prefix = self.es_settings.index_prefix
+        self.keyword_limits = keyword_limits(self.plugin.index_mappings())
         self.queue = naming.data_queue(sensor, self.stomp_settings.queue_prefix)
         self.dlq = naming.dead_letter_queue(sensor, self.stomp_settings.queue_prefix)
         self.inbox: queue.Queue[Incoming] = queue.Queue()
@@ -185,7 +188,15 @@ class Ingestor:
     def process(self, batch: list[Incoming]) -> None:
         metrics.RECEIVED.labels(self.sensor).inc(len(batch))
         metrics.PENDING.labels(self.sensor).set(self.inbox.qsize() + len(batch))
-        prepared = prepare(batch, self.plugin, self.settings.zone, self.prefix, self.settings.unknown_fields)
+        prepared = prepare(
+            batch,
+            self.plugin,
+            self.settings.zone,
+            self.prefix,
+            self.settings.unknown_fields,
+            self.settings.clock_skew_tolerance,
+            self.keyword_limits,
+        )
         started = time.monotonic()
         try:
             outcome = bulk.write(
@@ -223,6 +234,7 @@ class Ingestor:
         metrics.INDEXED.labels(self.sensor).inc(len(outcome.created))
         metrics.DUPLICATES.labels(self.sensor).inc(len(outcome.duplicates))
         self._observe_lag(outcome.created)
+        self._count_flags(outcome.created)
         self.last_batch_at = time.time()
         if acked < len(done):
             log.warning(
@@ -253,6 +265,14 @@ class Ingestor:
             if received and str(received).isdigit():
                 metrics.LAG_SECONDS.labels(self.sensor).observe((now_ms - int(received)) / 1000)
 
+    def _count_flags(self, created: list[bulk.Prepared]) -> None:
+        skewed = sum(1 for p in created if p.document.get("clock_skewed"))
+        if skewed:
+            metrics.CLOCK_SKEWED.labels(self.sensor).inc(skewed)
+        for p in created:
+            for name in p.document.get(TRUNCATED_FIELD, ()):
+                metrics.TRUNCATED.labels(self.sensor, name).inc()
+
     def _dead_letter(self, rejected: list[Rejected]) -> None:
         """Copy rejected messages to the DLQ (confirmed by receipt) before they are acked."""
         for attempt in retrying(
@@ -277,7 +297,7 @@ class Ingestor:
                 "ingestor.dead_letter",
                 sensor=self.sensor,
                 stage=r.stage,
-                reason=r.reason,
+                reason=shorten(r.reason, MAX_REASON_CHARS),
                 device_key=r.device_key,
             )
         self._record_dead_letters(rejected)
@@ -293,7 +313,7 @@ class Ingestor:
                     "@timestamp": now,
                     "sensor": self.sensor,
                     "stage": r.stage,
-                    "reason": r.reason,
+                    "reason": shorten(r.reason, MAX_REASON_CHARS),
                     "device_key": r.device_key,
                     "body_preview": r.incoming.body[:500].decode("utf-8", "replace"),
                 }

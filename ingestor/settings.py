@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ingestor.prepare import DEFAULT_CLOCK_SKEW_TOLERANCE_S
 from sensors.base import UnknownFields
 from sensors.fields import DEFAULT_TIMEZONE
 
@@ -24,6 +25,12 @@ class IngestorSettings(BaseSettings):
     index_replicas: int = Field(0, ge=0, description="replicas of the daily indices (0 on one node)")
     index_shards: int = Field(1, ge=1)
     refresh_interval: str = Field("1s", description="index refresh interval (searchable delay)")
+    clock_skew_tolerance: float = Field(
+        DEFAULT_CLOCK_SKEW_TOLERANCE_S,
+        gt=0,
+        description="seconds between device time and gateway receive time beyond which a reading is "
+        "flagged clock_skewed (kept, counted, not corrected)",
+    )
     sensor_timezone: str = Field(
         DEFAULT_TIMEZONE, alias="SENSOR_TIMEZONE", description="zone of device Time (handed to the plugin)"
     )

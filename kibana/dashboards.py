@@ -148,6 +148,23 @@ def operations_dashboard() -> tuple[SavedObject, list[SavedObject]]:
                 "Missing messages = max(msgCount) - min(msgCount) + 1 - received (approximate across a counter reset).",
             )
         )
+    clock_tables = []
+    for sensor in (p.name for p in all_plugins()):
+        layer = Layer(f"Operations: device clocks off: {sensor}", sensor_view(sensor))
+        layer.add("device", terms("device_key", size=50, label="Device"), role="split")
+        layer.add("readings", count("Skewed readings"))
+        layer.add("min", metric("min", "clock_skew_s", "Min skew (s)"))
+        layer.add("max", metric("max", "clock_skew_s", "Max skew (s)"))
+        layer.add("last", metric("max", "received_at", "Last received", data_type="date"))
+        clock_tables.append(
+            data_table(
+                f"Operations: device clocks off: {sensor}",
+                layer,
+                "Devices whose readings were flagged clock_skewed: |device Time - gateway receive time| over "
+                "INGESTOR_CLOCK_SKEW_TOLERANCE (skew > 0: device clock ahead). Kept as sent: fix the clock.",
+                query="clock_skewed: true",
+            )
+        )
     dead = Layer("Operations: dead letters", DEADLETTERS)
     dead.add("time", date_histogram(), role="x")
     dead.add("stage", terms("stage", size=10, label="Stage"), role="split")
@@ -161,13 +178,14 @@ def operations_dashboard() -> tuple[SavedObject, list[SavedObject]]:
         "Operations: dead-lettered messages", [dead], "Messages the ingestor could not index."
     )
     dead_table = data_table("Operations: dead-lettered per sensor", dead_by_sensor)
-    lenses = [rate, *radio_tables, dead_chart, dead_table]
+    lenses = [rate, *radio_tables, *clock_tables, dead_chart, dead_table]
     board = dashboard(
         "Finemeca: operations",
-        "Pipeline health: message rates, radio quality, lost messages, dead letters.",
+        "Pipeline health: message rates, radio quality, lost messages, device clocks, dead letters.",
         [
             [Panel(rate, w=48, h=12)],
             *[[Panel(table, w=48, h=12)] for table in radio_tables],
+            [Panel(table, w=max(48 // len(clock_tables), 12), h=10) for table in clock_tables],
             [Panel(dead_chart, w=32, h=12), Panel(dead_table, w=16, h=12)],
         ],
     )

@@ -6,8 +6,10 @@ decide, and any failure is raised so the command exits non-zero.
 
 from __future__ import annotations
 
+import ssl
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,6 +28,7 @@ class KibanaSettings(BaseSettings):
     username: str | None = None
     password: SecretStr | None = None
     verify_certs: bool = True
+    ca_file: Path | None = None  # private CA of an HTTPS Kibana (the compose stack's certs volume)
     ready_timeout: float = 300.0
     ready_interval: float = 2.0
 
@@ -62,7 +65,9 @@ def make_client(settings: KibanaSettings, timeout: float = 30.0) -> httpx.Client
     return httpx.Client(
         base_url=settings.url.rstrip("/"),
         auth=auth,
-        verify=settings.verify_certs,
+        verify=ssl.create_default_context(cafile=str(settings.ca_file))
+        if settings.ca_file and settings.verify_certs
+        else settings.verify_certs,
         timeout=timeout,
         headers={"kbn-xsrf": "true"},
     )

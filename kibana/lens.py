@@ -89,9 +89,9 @@ def terms(field_name: str, size: int = 10, label: str | None = None, data_type: 
     }
 
 
-def metric(operation: str, field_name: str, label: str) -> Column:
-    """average / sum / min / max / median on a number field (min/max also on dates)."""
-    data_type = "date" if field_name == "@timestamp" else "number"
+def metric(operation: str, field_name: str, label: str, data_type: str = "") -> Column:
+    """average / sum / min / max / median on a number field (min/max also on dates: `data_type="date"`)."""
+    data_type = data_type or ("date" if field_name == "@timestamp" else "number")
     return {
         "label": label,
         "customLabel": True,
@@ -282,14 +282,14 @@ def xy_chart(
     return _lens(title, "lnsXY", layers, visualization, description, query)
 
 
-def data_table(title: str, layer: Layer, description: str = "") -> SavedObject:
+def data_table(title: str, layer: Layer, description: str = "", query: str = "") -> SavedObject:
     visible = [layer.split, *layer.metrics] if layer.split else layer.metrics
     visualization = {
         "layerId": layer.layer_id,
         "layerType": "data",
         "columns": [{"columnId": col_id, "isTransposed": False} for col_id in visible],
     }
-    return _lens(title, "lnsDatatable", [layer], visualization, description)
+    return _lens(title, "lnsDatatable", [layer], visualization, description, query)
 
 
 # ---- Dashboards --------------------------------------------------------------------------------

@@ -30,6 +30,17 @@ Document = dict[str, Any]
 UnknownFields = Literal["reject", "ignore"]
 
 
+MAX_NAMES_LISTED = 10  # a reason lists at most this many names, then says how many more
+MAX_NAME_CHARS = 60
+
+
+def listing(names: list[str], shown: int = MAX_NAMES_LISTED) -> str:
+    """'a, b, c … and 4,997 more': a bounded list for a reason or a log line."""
+    cut = [name if len(name) <= MAX_NAME_CHARS else f"{name[:MAX_NAME_CHARS]}…" for name in names[:shown]]
+    more = f" … and {len(names) - shown:,} more" if len(names) > shown else ""
+    return ", ".join(cut) + more
+
+
 class UnknownFieldsError(ValueError):
     """The message carries fields its sensor contract does not define.
 
@@ -79,22 +90,26 @@ class SensorPlugin(ABC):
         unknown = sorted(payload.model_extra or {})
         if unknown and unknown_fields != "ignore":
             raise UnknownFieldsError(
-                f"unknown field(s) {', '.join(unknown)} not in the {self.name} contract: extend "
+                f"unknown field(s) {listing(unknown)} not in the {self.name} contract: extend "
                 f"sensors/{self.name}/payload.py and re-drive, or set SENSOR_UNKNOWN_FIELDS=ignore"
             )
         return payload
 
     @abstractmethod
-    def to_document(self, payload: BaseModel, tz: ZoneInfo) -> Document:
-        """Elasticsearch document for one message. Must contain '@timestamp' (aware UTC datetime or ISO str)."""
+    def to_document(self, payload: BaseModel, tz: ZoneInfo, received_at: datetime | None = None) -> Document:
+        """Elasticsearch document for one message. Must contain '@timestamp' (aware UTC datetime or ISO str).
+
+        `received_at` (aware UTC) is when the gateway received the message, when known: it only decides
+        a device time that is ambiguous (the repeated hour of the autumn DST switch)."""
 
     @abstractmethod
     def document_id(self, payload: BaseModel) -> str:
         """Deterministic id from the message identity: the same message always gets the same id."""
 
     @abstractmethod
-    def timestamp(self, payload: BaseModel, tz: ZoneInfo) -> datetime:
-        """UTC time of the measurement (chooses the daily index)."""
+    def timestamp(self, payload: BaseModel, tz: ZoneInfo, received_at: datetime | None = None) -> datetime:
+        """UTC time of the measurement, as in `to_document` for the same `received_at`. Without
+        `received_at` it depends on the message alone: the engine chooses the daily index with that."""
 
     def index_mappings(self) -> dict[str, Any]:
         """`mappings` for the composable index template, from `<folder>/mapping.json`."""

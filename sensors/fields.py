@@ -87,19 +87,33 @@ def parse_local_time(text: str) -> datetime:
     return parsed
 
 
-def local_to_utc(moment: datetime, tz: ZoneInfo) -> datetime:
-    """Wall-clock time in `tz` -> aware UTC datetime, deterministic across DST switches.
+def local_to_utc(moment: datetime, tz: ZoneInfo, received_at: datetime | None = None) -> datetime:
+    """Wall-clock time in `tz` -> aware UTC datetime.
 
-    Rule (zoneinfo with fold=0):
-    - ambiguous time (autumn fall-back, e.g. 2022-10-30 02:30 in Brussels happens twice): the FIRST
+    Rule (sensors/README.md, "Time"):
+    - ambiguous time (autumn fall-back, e.g. 2022-10-30 02:30 in Brussels happens twice): the occurrence
+      closest to `received_at` (the gateway's receive time); without it, or at equal distance, the FIRST
       occurrence, i.e. still summer time (02:30+02:00 = 00:30Z);
     - non-existent time (spring-forward gap, e.g. 2022-03-27 02:30): read with the offset in force
-      before the switch (+01:00), i.e. 01:30Z, which is 03:30 summer time.
+      before the switch (+01:00), i.e. 01:30Z, which is 03:30 summer time; `received_at` plays no part.
     An already aware datetime (the device sent an offset) is simply converted.
     """
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=tz, fold=0)
-    return moment.astimezone(UTC)
+    if moment.tzinfo is not None:
+        return moment.astimezone(UTC)
+    first = moment.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    if received_at is None or not is_ambiguous(moment, tz):
+        return first
+    second = moment.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    return second if abs(second - received_at) < abs(first - received_at) else first
+
+
+def is_ambiguous(moment: datetime, tz: ZoneInfo) -> bool:
+    """True when the naive wall-clock `moment` happens twice in `tz` (the repeated hour of a fall-back)."""
+    first, second = (moment.replace(tzinfo=tz, fold=fold) for fold in (0, 1))
+    if first.utcoffset() == second.utcoffset():
+        return False
+    # in a spring gap the two readings also differ, but neither converts back to the same wall clock
+    return first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == moment
 
 
 def iso_utc(moment: datetime) -> str:
@@ -202,8 +216,8 @@ class FamilyPayload(BaseModel):
     def device_key(self) -> str:
         return device_key(self.id_gateway, self.id_device)
 
-    def utc_timestamp(self, tz: ZoneInfo) -> datetime:
-        return local_to_utc(self.local_datetime, tz)
+    def utc_timestamp(self, tz: ZoneInfo, received_at: datetime | None = None) -> datetime:
+        return local_to_utc(self.local_datetime, tz, received_at)
 
 
 def device_key(id_gateway: int, id_device: int) -> str:
@@ -231,10 +245,12 @@ def document_id(sensor: str, payload: FamilyPayload) -> str:
     return f"{sensor}-{payload.id_gateway}-{payload.id_device}-{stamp}-{payload.msg_count}"
 
 
-def common_document(sensor: str, payload: FamilyPayload, tz: ZoneInfo) -> dict[str, Any]:
+def common_document(
+    sensor: str, payload: FamilyPayload, tz: ZoneInfo, received_at: datetime | None = None
+) -> dict[str, Any]:
     """Fields common to every sensor document (docs/CONTRACTS.md); None values are left out."""
     doc: dict[str, Any] = {
-        "@timestamp": iso_utc(payload.utc_timestamp(tz)),
+        "@timestamp": iso_utc(payload.utc_timestamp(tz, received_at)),
         "local_time": payload.time,
         "sensor": sensor,
         "customer": payload.customer,
@@ -281,15 +297,18 @@ class FamilySensor(SensorPlugin):
     def measurements(self, payload: Any) -> dict[str, Any]:
         """Sensor-specific document fields (values normalised to the contract's units)."""
 
-    def to_document(self, payload: BaseModel, tz: ZoneInfo) -> dict[str, Any]:
+    def to_document(
+        self, payload: BaseModel, tz: ZoneInfo, received_at: datetime | None = None
+    ) -> dict[str, Any]:
         family = self._family(payload)
-        return {**common_document(self.name, family, tz), **without_none(self.measurements(family))}
+        common = common_document(self.name, family, tz, received_at)
+        return {**common, **without_none(self.measurements(family))}
 
     def document_id(self, payload: BaseModel) -> str:
         return document_id(self.name, self._family(payload))
 
-    def timestamp(self, payload: BaseModel, tz: ZoneInfo) -> datetime:
-        return self._family(payload).utc_timestamp(tz)
+    def timestamp(self, payload: BaseModel, tz: ZoneInfo, received_at: datetime | None = None) -> datetime:
+        return self._family(payload).utc_timestamp(tz, received_at)
 
     def _family(self, payload: BaseModel) -> FamilyPayload:
         if not isinstance(payload, self.payload_model):

@@ -13,6 +13,7 @@ from sensors.fields import (
     FamilyPayload,
     UnitTable,
     document_id,
+    is_ambiguous,
     local_to_utc,
     null_to_none,
     parse_local_time,
@@ -43,6 +44,45 @@ def test_null_markers_become_none(value):
 )
 def test_local_time_to_utc(local, utc):
     assert local_to_utc(parse_local_time(local), BRUSSELS).isoformat() == utc
+
+
+AUTUMN_0230 = "2022-10-30 02:30:00"  # Brussels: 00:30Z (summer time), then again 01:30Z (winter time)
+
+
+@pytest.mark.parametrize(
+    ("local", "received", "utc"),
+    [
+        (AUTUMN_0230, "2022-10-30T00:30:04+00:00", "2022-10-30T00:30:00+00:00"),  # first occurrence
+        (AUTUMN_0230, "2022-10-30T01:30:04+00:00", "2022-10-30T01:30:00+00:00"),  # second occurrence
+        (AUTUMN_0230, "2022-10-30T01:00:00+00:00", "2022-10-30T00:30:00+00:00"),  # equal distance: first
+        (AUTUMN_0230, "2022-10-30T01:00:01+00:00", "2022-10-30T01:30:00+00:00"),  # just past the middle
+        (AUTUMN_0230, "2026-01-01T00:00:00+00:00", "2022-10-30T01:30:00+00:00"),  # backfill: the later one
+        ("2022-10-30 01:59:00", "2022-10-30T01:59:00+00:00", "2022-10-29T23:59:00+00:00"),  # not ambiguous
+        ("2022-03-27 02:30:00", "2022-03-27T00:30:00+00:00", "2022-03-27T01:30:00+00:00"),  # gap: rule kept
+        ("2022-03-27 02:30:00", "2022-03-27T02:30:00+00:00", "2022-03-27T01:30:00+00:00"),
+        ("2022-10-30T02:30:00+01:00", "2022-10-30T00:30:00+00:00", "2022-10-30T01:30:00+00:00"),  # offset
+    ],
+)
+def test_the_receive_time_chooses_the_occurrence_of_an_ambiguous_time(local, received, utc):
+    moment = local_to_utc(parse_local_time(local), BRUSSELS, datetime.fromisoformat(received))
+    assert moment.isoformat() == utc
+
+
+def test_only_the_repeated_hour_is_ambiguous():
+    assert is_ambiguous(parse_local_time(AUTUMN_0230), BRUSSELS)
+    assert is_ambiguous(parse_local_time("2022-10-30 02:00:00"), BRUSSELS)
+    assert not is_ambiguous(parse_local_time("2022-10-30 03:00:00"), BRUSSELS)
+    assert not is_ambiguous(parse_local_time("2022-03-27 02:30:00"), BRUSSELS)  # a gap, not a repeat
+    assert not is_ambiguous(parse_local_time("2022-07-01 12:00:00"), BRUSSELS)
+
+
+def test_document_id_does_not_depend_on_the_receive_time():
+    plugin = get_sensor("air")
+    payload = plugin.parse((plugin.folder / "sample.json").read_bytes())
+    first = plugin.to_document(payload, BRUSSELS, datetime(2022, 4, 17, 21, 55, tzinfo=UTC))
+    later = plugin.to_document(payload, BRUSSELS, datetime(2030, 1, 1, tzinfo=UTC))
+    assert first == later  # not ambiguous: receive time plays no part
+    assert plugin.document_id(payload) == "air-10-102-20220417T235441-4361"
 
 
 def test_gap_time_is_after_the_last_time_before_the_gap():
@@ -112,7 +152,8 @@ def test_sample_documents_only_use_mapped_fields(name):
     assert mapping["dynamic"] == "strict"
     doc = plugin.to_document(plugin.parse((plugin.folder / "sample.json").read_bytes()), BRUSSELS)
     assert set(doc) <= set(mapping["properties"])
-    assert {"received_at", "ingested_at"} <= set(mapping["properties"])  # added by the ingestor
+    added_by_the_ingestor = {"received_at", "ingested_at", "clock_skew_s", "clock_skewed", "truncated_fields"}
+    assert added_by_the_ingestor <= set(mapping["properties"])
     assert "received_at" not in doc
     assert doc["sensor"] == name
     assert datetime.fromisoformat(doc["@timestamp"]).tzinfo == UTC
@@ -122,7 +163,16 @@ def test_common_fields_are_mapped_identically_by_every_sensor():
     common = [
         "@timestamp", "local_time", "sensor", "customer", "gateway_id", "device_id", "device_key",
         "device_name", "msg_count", "length", "rssi", "snr", "modulation", "received_at", "ingested_at",
+        "clock_skew_s", "clock_skewed", "truncated_fields",
     ]  # fmt: skip
     mappings = [get_sensor(name).index_mappings()["properties"] for name in available_sensors()]
     for field in common:
         assert len({json.dumps(m[field], sort_keys=True) for m in mappings}) == 1, field
+
+
+@pytest.mark.parametrize("name", available_sensors())
+def test_every_keyword_field_declares_its_length_limit(name):
+    """A long name must never cost a reading: the ingestor cuts keywords to their `ignore_above`."""
+    properties = get_sensor(name).index_mappings()["properties"]
+    keywords = {field: spec for field, spec in properties.items() if spec["type"] == "keyword"}
+    assert keywords and all(spec.get("ignore_above") == 256 for spec in keywords.values()), keywords

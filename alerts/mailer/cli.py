@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 
 from alerts.events import AlertEvent
 from alerts.mailer.consumer import Mailer
@@ -30,9 +31,14 @@ def run(
     """Mail every alert event from ActiveMQ (settings: MAILER_*, SMTP_*, STOMP_*, ES_*)."""
 
     configure_logging(role="mailer")
+    try:
+        settings = MailerSettings()  # before connecting: a missing KIBANA_PUBLIC_URL fails at once
+    except ValidationError as exc:
+        typer.echo(f"mailer settings: {exc}", err=True)
+        raise typer.Exit(2) from exc
     es = make_client()
     wait_until_healthy(es, timeout=60)
-    mailer = Mailer(es)
+    mailer = Mailer(es, settings)
     obs = ObservabilitySettings()
     if obs.metrics_port:
         serve_health_and_metrics(obs.metrics_host, obs.metrics_port, mailer.health)

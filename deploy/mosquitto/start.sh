@@ -1,6 +1,7 @@
 #!/bin/sh
 # Mosquitto start: write the password file and ACL from the environment, then run the broker.
 # Runs as root through the image's docker-entrypoint.sh; mosquitto itself drops to user `mosquitto`.
+# MOSQUITTO_AUTH_DIR / MOSQUITTO_CONF: other paths (tests/deploy/test_brokers_for_real.py).
 # Passwords never appear on a command line: printf is a shell builtin and mosquitto_passwd -U
 # hashes the file in place.
 set -eu
@@ -9,7 +10,8 @@ set -eu
 : "${MQTT_DEVICE_USERNAME:?MQTT_DEVICE_USERNAME is required}"
 : "${MQTT_DEVICE_PASSWORD:?MQTT_DEVICE_PASSWORD is required}"
 prefix="${MQTT_TOPIC_PREFIX:-finemeca}"
-auth=/mosquitto/auth
+auth="${MOSQUITTO_AUTH_DIR:-/mosquitto/auth}"
+conf="${MOSQUITTO_CONF:-/etc/finemeca/mosquitto/mosquitto.conf}"
 
 umask 077
 mkdir -p "$auth"
@@ -32,4 +34,4 @@ chown -R mosquitto:mosquitto "$auth"
 chmod 0700 "$auth"
 chmod 0600 "$auth/passwd" "$auth/acl"
 
-exec mosquitto -c /etc/finemeca/mosquitto/mosquitto.conf
+exec mosquitto -c "$conf"

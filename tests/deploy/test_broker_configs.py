@@ -22,7 +22,7 @@ def test_activemq_xml_enables_stomp_kahadb_and_individual_dlq():
     broker = root.find(f"{AMQ}broker")
     assert broker is not None and broker.get("persistent") == "true"
     uris = [c.get("uri", "") for c in broker.iter(f"{AMQ}transportConnector")]
-    assert any(uri.startswith("stomp://0.0.0.0:61613") for uri in uris)
+    assert any(uri.startswith("stomp://0.0.0.0:${finemeca.stomp.port}") for uri in uris)
     assert broker.find(f"{AMQ}persistenceAdapter/{AMQ}kahaDB") is not None
     dlq = broker.find(f".//{AMQ}individualDeadLetterStrategy")
     assert dlq is not None and dlq.get("queuePrefix") == "DLQ."
@@ -51,7 +51,7 @@ def test_mosquitto_conf_denies_anonymous_and_persists():
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: str(p.relative_to(DEPLOY)))
 def test_shell_scripts_parse(script: Path):
-    shell = "bash" if script.read_text().startswith("#!/bin/bash") else "sh"
+    shell = "bash" if "bash" in script.read_text().splitlines()[0] else "sh"
     result = subprocess.run([shutil.which(shell) or shell, "-n", str(script)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 

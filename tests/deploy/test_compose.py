@@ -15,6 +15,7 @@ from sensors.registry import available_sensors
 from tests.deploy.compose_env import (
     COMPOSE_FILE,
     ENV_EXAMPLE,
+    ROOT,
     MissingVariableError,
     interpolate_tree,
     read_env_file,
@@ -203,3 +204,101 @@ def test_docker_compose_cli_if_available(tmp_path, filled_env):
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+
+
+# ---------------------------------------------------------------- secure by default, trial, images
+
+
+def published(service: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(host address, host port, container port) of every `ports:` entry."""
+    result = []
+    for entry in service.get("ports", []):
+        address, host_port, container_port = str(entry).rsplit(":", 2)
+        result.append((address, host_port, container_port))
+    return result
+
+
+def test_every_service_drops_capabilities_and_privilege_escalation(compose):
+    for name, service in services(compose).items():
+        assert "no-new-privileges:true" in service.get("security_opt", []), f"{name}: no-new-privileges"
+        assert service.get("cap_drop") == ["ALL"], f"{name}: cap_drop ALL"
+        assert "privileged" not in service, name
+
+
+def test_root_only_where_an_upstream_entrypoint_needs_it(compose):
+    root_entrypoints = {"volume-init", "mosquitto", "mailpit"}  # documented in docker-compose.yml
+    for name, service in services(compose).items():
+        if name in root_entrypoints:
+            continue
+        user = str(service.get("user", ""))
+        assert not user.startswith("0"), f"{name} runs as root"
+        if service["image"].startswith("apache/activemq"):
+            assert user and not user.startswith("0"), "ActiveMQ must not run as the image's root"
+
+
+def test_nothing_plain_text_is_published_beyond_loopback(compose):
+    tls_ports = {"mosquitto": {"8883"}, "kibana": {"5601"}, "mailpit": {"8025"}}
+    for name, service in services(compose).items():
+        for address, _, container_port in published(service):
+            if address != "127.0.0.1":
+                assert container_port in tls_ports.get(name, set()), f"{name}:{container_port} on {address}"
+    assert all(port != "1883" for _, _, port in published(services(compose)["mosquitto"]))
+
+
+def test_roles_reach_brokers_and_elasticsearch_over_tls(compose):
+    for name, service in services(compose).items():
+        env = service.get("environment") or {}
+        if "ES_URL" in env:
+            assert env["ES_URL"].startswith("https://") and env["ES_CA_FILE"] == "/certs/ca.crt", name
+        if "MQTT_HOST" in env:
+            assert env["MQTT_PORT"] == "8883" and env["MQTT_TLS"] == "true", name
+        if "ES_CA_FILE" in env or "MQTT_CA_FILE" in env:
+            assert "certs:/certs:ro" in service["volumes"], f"{name}: the CA is in the certs volume"
+    es = services(compose)["elasticsearch"]["environment"]
+    assert es["xpack.security.http.ssl.enabled"] == "true"
+    kibana = services(compose)["kibana"]["environment"]
+    assert kibana["SERVER_SSL_ENABLED"] == "true" and kibana["ELASTICSEARCH_HOSTS"].startswith('["https://')
+
+
+def test_kibana_public_url_is_required(compose_raw, filled_env):
+    env = {k: v for k, v in filled_env.items() if k != "KIBANA_PUBLIC_URL"}
+    with pytest.raises(MissingVariableError, match="KIBANA_PUBLIC_URL"):
+        interpolate_tree(compose_raw, env)
+    assert "localhost" not in read_env_file()["KIBANA_PUBLIC_URL"]
+
+
+def test_only_working_prefixes_are_offered():
+    """MQTT and STOMP prefixes work end to end (tests/e2e/test_prefixed_pipeline.py); the dashboards
+    are built for `finemeca-*` indices, so the index prefix is not a stack variable."""
+    documented = read_env_file()
+    assert {"MQTT_TOPIC_PREFIX", "STOMP_QUEUE_PREFIX"} <= set(documented)
+    assert "ES_INDEX_PREFIX" not in documented
+
+
+def test_trial_profile_shows_the_product(compose):
+    trial = {name for name, s in services(compose).items() if "trial" in s.get("profiles", [])}
+    assert trial == {"mailpit", "simulator"}
+    simulator = services(compose)["simulator"]
+    assert simulator["command"][:2] == ["simulate", "run"] and "--leak" in simulator["command"]
+    assert simulator["image"].startswith("ghcr.io/finemeca/iot-tools:")
+    mailpit = services(compose)["mailpit"]
+    mounts = {m.split(":")[1]: m.split(":")[0] for m in mailpit["volumes"]}
+    database = mailpit["environment"]["MP_DATABASE"]
+    assert any(database.startswith(path + "/") and mounts[path] == "mailpit-data" for path in mounts)
+    assert mailpit["environment"]["MP_UI_TLS_CERT"].startswith("/certs/")
+
+
+def test_activemq_is_the_maintained_image_with_its_layout(compose):
+    """apache/activemq (6.2.4+): ACTIVEMQ_HOME /opt/apache-activemq, `activemq` on PATH, conf in
+    $ACTIVEMQ_HOME/conf (upstream assembly/src/docker/Dockerfile); start.sh's defaults must match."""
+    service = services(compose)["activemq"]
+    repo, _, tag = service["image"].partition(":")
+    assert repo == "apache/activemq"
+    assert tuple(int(p) for p in tag.split(".")) >= (6, 2, 4)
+    start = (ROOT / "deploy" / "activemq" / "start.sh").read_text()
+    assert 'home="${ACTIVEMQ_HOME:-/opt/apache-activemq}"' in start
+    mounts = {m.split(":")[1]: m.split(":")[0] for m in service["volumes"]}
+    assert mounts["/opt/apache-activemq/data"] == "activemq-data"
+    assert service["environment"]["ACTIVEMQ_DATA"] == "/opt/apache-activemq/data"
+    assert mounts["/etc/finemeca/activemq"] == "activemq-config"
+    assert 'conf="${FINEMECA_ACTIVEMQ_CONF_DIR:-/etc/finemeca/activemq}"' in start

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 
 from tests.deploy.compose_env import DOCKERFILE, ROOT
 
@@ -43,16 +44,29 @@ def stages() -> list[tuple[str, str]]:
     return result
 
 
-def final_stage() -> list[tuple[str, str]]:
+def stage(name: str) -> list[tuple[str, str]]:
+    """Instructions of the stage `FROM ... AS <name>`, up to the next FROM."""
     all_instructions = instructions()
-    last_from = max(i for i, (keyword, _) in enumerate(all_instructions) if keyword == "FROM")
-    return all_instructions[last_from:]
+    start = next(
+        i
+        for i, (keyword, args) in enumerate(all_instructions)
+        if keyword == "FROM" and args.endswith(f" AS {name}")
+    )
+    end = next((i for i in range(start + 1, len(all_instructions)) if all_instructions[i][0] == "FROM"), None)
+    return all_instructions[start:end]
+
+
+def final_stage() -> list[tuple[str, str]]:
+    """The production image: stage `runtime` (the release builds `--target runtime`)."""
+    return stage("runtime")
 
 
 def test_multi_stage_with_pinned_slim_python():
     found = stages()
     assert len(found) >= 2, "builder + runtime stages expected"
     for image, _ in found:
+        if image in {name for _, name in found}:
+            continue  # a stage built on an earlier stage
         assert PINNED_PYTHON.match(image), f"{image}: pin python:3.11.<patch>-slim"
 
 
@@ -90,3 +104,41 @@ def test_copied_paths_exist():
         if keyword == "COPY" and "--from=" not in args:
             for source in args.split()[:-1]:
                 assert (ROOT / source).exists(), f"COPY {source}: no such path"
+
+
+def test_production_stage_has_no_tools():
+    runtime = " ".join(args for _, args in final_stage())
+    assert "tools" not in runtime, "tools/ is its own distribution: never in the production image"
+    builder = " ".join(args for _, args in stage("builder"))
+    assert "COPY tools" not in builder
+
+
+def test_dependencies_install_from_the_hash_locked_file():
+    builder = " ".join(args for keyword, args in stage("builder") if keyword == "RUN")
+    assert "--require-hashes" in builder and "requirements.lock" in builder
+    assert "pip install --no-deps /wheels/" in builder, "the project wheel must not re-resolve dependencies"
+
+
+def test_lock_pins_every_dependency_with_hashes():
+    lock = (ROOT / "deploy" / "image" / "requirements.lock").read_text()
+    pinned = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+) \\$", lock, flags=re.M))
+    blocks = re.split(r"^(?=[A-Za-z0-9_.-]+==)", lock, flags=re.M)[1:]
+    assert len(blocks) == len(pinned) and all("--hash=sha256:" in block for block in blocks)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    normalize = lambda name: re.sub(r"[-_.]+", "-", name).lower()  # noqa: E731
+    locked = {normalize(name) for name in pinned}
+    for requirement in project:
+        name = normalize(re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0])
+        assert name in locked, f"{name} is in pyproject.toml but not in the lock: run `make lock`"
+
+
+def test_base_image_lock_names_the_dockerfile_base():
+    lines = [
+        line
+        for line in (ROOT / "deploy" / "image" / "base-image.lock").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert len(lines) == 1
+    assert lines[0].split("@")[0] == build_args()["PYTHON_IMAGE"]
+    if "@" in lines[0]:
+        assert re.fullmatch(r"sha256:[0-9a-f]{64}", lines[0].split("@")[1])

@@ -11,7 +11,7 @@ from elasticsearch import Elasticsearch
 
 from finemeca.config import ElasticsearchSettings
 from finemeca.es import make_client
-from tools.pipeline import LocalPipeline
+from tools.pipeline import LocalPipeline, free_port
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -73,12 +73,13 @@ def start_pipeline(
 
 # -- a second stack instance in secure mode (test_secure_pipeline.py) -------------------------------------
 
-SECURE_SERVICES = ["mosquitto", "activemq", "elasticsearch"]
+SECURE_SERVICES = ["mosquitto", "activemq", "elasticsearch", "smtp"]
 
 
 @pytest.fixture(scope="session")
 def secure_stack() -> Iterator[dict[str, str]]:
-    """Mosquitto, ActiveMQ and Elasticsearch with auth (+ ES over HTTPS) on their own ports and STACK_DIR.
+    """Mosquitto, ActiveMQ, Elasticsearch and the SMTP sink with auth (+ MQTT and ES over TLS) on their own
+    ports and STACK_DIR.
 
     Yields the client environment: the instance's `secure.env` plus the non-default ports. Stopped by its
     own `down` at the end of the session; the shared stack on the default ports is never touched.
@@ -88,12 +89,13 @@ def secure_stack() -> Iterator[dict[str, str]]:
 
     settings = StackSettings(
         dir=REPO_ROOT / "var" / "e2e-secure-stack",
-        mqtt_port=31883,
-        stomp_port=36613,
-        openwire_port=36616,
-        es_port=39200,
-        es_transport_port=39300,
-        smtp_port=31025,
+        # free ports: several worktrees run this suite on one machine at the same time
+        mqtt_port=free_port(),
+        stomp_port=free_port(),
+        openwire_port=free_port(),
+        es_port=free_port(),
+        es_transport_port=free_port(),
+        smtp_port=free_port(),
         secure=True,  # password generated on the first run, then kept in its secure.env (ES stores it)
         STACK_ES_HEAP="512m",
         activemq_heap="256m",
@@ -105,6 +107,12 @@ def secure_stack() -> Iterator[dict[str, str]]:
             for line in secure.env_file(settings).read_text().splitlines()
             if "=" in line and not line.startswith("#")
         )
-        yield {**env, "MQTT_PORT": str(settings.mqtt_port), "STOMP_PORT": str(settings.stomp_port)}
+        yield {
+            **env,
+            "MQTT_PORT": str(settings.mqtt_port),
+            "STOMP_PORT": str(settings.stomp_port),
+            "SMTP_PORT": str(settings.smtp_port),
+            "MAIL_DIR": str(settings.service_dir("mail")),
+        }
     finally:
         down(SECURE_SERVICES, settings)

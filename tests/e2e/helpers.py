@@ -19,18 +19,31 @@ from tools.pipeline import RoleProcess
 from tools.simulate.publisher import MqttPublisher, PublishStats
 
 
+def _topic_ids(payload: dict[str, Any] | bytes) -> tuple[object, object]:
+    """The device's own topic ids (identity rule: topic and payload agree); 0/0 when the payload has none."""
+    data: object = payload
+    if isinstance(payload, bytes):
+        try:
+            data = json.loads(payload)
+        except ValueError:
+            return 0, 0
+    if not isinstance(data, dict):
+        return 0, 0
+    ids = (data.get("idGateway", 0), data.get("idDevice", 0))
+    # ids a topic cannot carry (negative, > 10 digits, not integers) go to 0/0: the payload is invalid anyway,
+    # and its validation error, not the topic, is what such a test wants to see
+    fit = all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < 10**10 for i in ids)
+    return ids if fit else (0, 0)
+
+
 def publish(prefix: str, sensor: str, payloads: Iterable[dict[str, Any] | bytes]) -> int:
     """Publish each payload on its device topic with QoS 1 and wait for every PUBACK."""
     publisher = MqttPublisher(MqttSettings(topic_prefix=prefix))
     publisher.connect()
     try:
         for payload in payloads:
-            if isinstance(payload, dict):
-                ids = (payload.get("idGateway", 0), payload.get("idDevice", 0))
-                body = json.dumps(payload).encode()
-            else:
-                ids, body = (0, 0), payload
-            publisher.publish(naming.mqtt_device_topic(sensor, *ids, prefix), body)
+            body = json.dumps(payload).encode() if isinstance(payload, dict) else payload
+            publisher.publish(naming.mqtt_device_topic(sensor, *_topic_ids(payload), prefix), body)
         assert publisher.wait_for_acks(60), "Mosquitto did not acknowledge every QoS 1 publish"
         assert publisher.stats.failed == 0, publisher.stats.errors
     finally:

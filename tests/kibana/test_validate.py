@@ -28,6 +28,8 @@ FIELDS = {
         "msg_count": "long",
         "rssi": "float",
         "snr": "float",
+        "clock_skew_s": "float",
+        "received_at": "date",
     }
 }
 

@@ -1,4 +1,5 @@
-"""Mosquitto 2.0 (Debian package) with our own config: persistence, deep per-client queues."""
+"""Mosquitto 2.0 (Debian package) with our own config: persistence, deep per-client queues; in secure mode
+password authentication and MQTT over TLS only (the stack's local CA)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ class Mosquitto(Service):
 
     @property
     def url(self) -> str:
-        return f"mqtt://{self.settings.host}:{self.port}"
+        return f"{'mqtts' if self.secure else 'mqtt'}://{self.settings.host}:{self.port}"
 
     @property
     def conf_file(self) -> Path:
@@ -43,7 +44,19 @@ class Mosquitto(Service):
             data_dir=data,
             max_inflight=self.settings.mosquitto_max_inflight,
             password_file=self._write_password_file() if self.settings.secure else None,
+            tls=self._install_tls() if self.settings.secure else None,
         )
+
+    def _install_tls(self) -> secure.Tls:
+        """The server certificate and key, readable by the user mosquitto drops to."""
+        tls = secure.ensure_tls(self.settings)
+        folder = self.dir / "tls"
+        folder.mkdir(exist_ok=True)
+        for source in (tls.server_cert, tls.server_key):
+            shutil.copyfile(source, folder / source.name)
+            (folder / source.name).chmod(0o600)
+        system.chown_tree(folder, RUN_AS, force=True)
+        return secure.Tls(tls.ca_cert, folder / tls.server_cert.name, folder / tls.server_key.name)
 
     def _write_password_file(self) -> Path:
         creds = secure.credentials(self.settings)
@@ -65,4 +78,5 @@ class Mosquitto(Service):
     def probe(self, timeout: float = 2.0) -> bool:
         creds = secure.credentials(self.settings) if self.secure else None
         auth = (creds.username, creds.password) if creds else None
-        return probes.mqtt_ready(self.settings.host, self.port, timeout, auth=auth)
+        ca_file = secure.ensure_tls(self.settings).ca_cert if self.secure else None
+        return probes.mqtt_ready(self.settings.host, self.port, timeout, auth=auth, ca_file=ca_file)

@@ -13,11 +13,19 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 
-def mqtt_ready(host: str, port: int, timeout: float = 2.0, auth: tuple[str, str] | None = None) -> bool:
-    """An MQTT 5 CONNECT gets a successful CONNACK."""
+def mqtt_ready(
+    host: str,
+    port: int,
+    timeout: float = 2.0,
+    auth: tuple[str, str] | None = None,
+    ca_file: Path | None = None,
+) -> bool:
+    """An MQTT 5 CONNECT gets a successful CONNACK (over TLS trusting `ca_file` when given)."""
     client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
     if auth:
         client.username_pw_set(*auth)
+    if ca_file:
+        client.tls_set(ca_certs=str(ca_file))
     try:
         client.connect(host, port, keepalive=10)
     except OSError:

@@ -51,6 +51,8 @@ def write_client_env(settings: StackSettings, creds: Credentials, tls: Tls) -> P
     values = {
         "MQTT_USERNAME": creds.username,
         "MQTT_PASSWORD": creds.password,
+        "MQTT_TLS": "true",
+        "MQTT_CA_FILE": str(tls.ca_cert),
         "STOMP_USERNAME": creds.username,
         "STOMP_PASSWORD": creds.password,
         "ES_URL": f"https://{host}:{settings.es_port}",

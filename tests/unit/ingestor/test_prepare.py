@@ -77,7 +77,9 @@ def test_unknown_fields_are_dropped_when_the_engine_says_ignore(monkeypatch: pyt
 
 
 class _BrokenTransform(AirSensor):
-    def to_document(self, payload: BaseModel, tz: ZoneInfo) -> dict[str, Any]:
+    def to_document(
+        self, payload: BaseModel, tz: ZoneInfo, received_at: datetime | None = None
+    ) -> dict[str, Any]:
         raise KeyError("pressure")
 
 
