@@ -82,6 +82,7 @@ class Mailer:
         self.stop = threading.Event()
         self.handled = 0
         self.last_error: str | None = None
+        self.mailing_since: datetime | None = None  # set while one mail is being delivered (or retried)
 
     def _enqueue(self, frame: Frame, generation: int) -> None:
         self.inbox.put((frame, generation))  # handled on the main thread: the receiver stays responsive
@@ -188,6 +189,7 @@ class Mailer:
             )
 
         try:
+            self.mailing_since = datetime.now(UTC)
             attempts = deliver(compose, self.smtp, policy, self.stop)
         except PermanentSmtpError as exc:
             self._dead_letter(
@@ -201,6 +203,8 @@ class Mailer:
             )
             self._dead_letter(body, headers, reason, "smtp-gave-up", event)
             return Outcome("dead-lettered", event.event_id)
+        finally:
+            self.mailing_since = None
         self.sent.mark_sent(event.event_id, attempts)
         MAILS.labels(event.kind).inc()
         log.info("mailer.sent", event_id=event.event_id, kind=event.kind, to=recipients, attempts=attempts)
@@ -251,4 +255,6 @@ class Mailer:
             "ok": self.link.connected and self.last_error is None,
             "handled": self.handled,
             "error": self.last_error,
+            # a mail waiting for SMTP for long (server down, 4xx): the queue waits behind it
+            "mailing_since": self.mailing_since.isoformat() if self.mailing_since else None,
         }

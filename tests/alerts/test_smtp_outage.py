@@ -122,8 +122,10 @@ def test_outage_shorter_than_the_give_up_age_delivers(
     try:
         time.sleep(20)  # SMTP down for a third of the give-up age
         assert mailer.handled == 0
+        assert mailer.health()["mailing_since"] is not None  # /healthz shows the mail waiting
         stack("start", "smtp")
         wait_until(lambda: mailer.handled == 1, 30, "the mail after SMTP returned")
+        assert mailer.health()["mailing_since"] is None
     finally:
         mailer.stop.set()
         thread.join(timeout=15)
