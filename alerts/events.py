@@ -1,11 +1,13 @@
-"""Alert events (fired, reminder, resolved, occurred) with stable ids, as published to ActiveMQ and kept in ES.
+"""Alert events with stable ids, as published to ActiveMQ and kept in ES.
 
-`occurred`: a whole episode that started and ended while nobody watched (job down): `episode_start` is
-its true start, `at` its true end, `values` a breaching reading.
+Kinds: `fired`, `reminder`, `resolved` (live episode); `occurred`: a whole episode found in readings the job had not evaluated in time (job down): one dated
+event with its true start and end (`episode_end`). `flapping` / `settled`: the line crosses its threshold
+too often / is steady again.
 """
 
 from __future__ import annotations
 
+import operator
 import uuid
 from datetime import datetime
 from typing import Any, Literal
@@ -16,9 +18,11 @@ from alerts.lifecycle import Change
 from alerts.rules import Rule
 
 EVENT_NAMESPACE = uuid.UUID("5b0f3f0e-4c1e-4a55-9a44-2f4f0d6c8e11")
-EventKind = Literal["fired", "reminder", "resolved", "occurred"]
-RECOVERED_KINDS = frozenset({"resolved"})  # kinds whose `values` are the reading that healed the episode
+EventKind = Literal["fired", "reminder", "resolved", "occurred", "flapping", "settled"]
 NEGATED_OP = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+_HOLDS = {
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq, "!=": operator.ne,
+}  # fmt: skip
 
 
 def event_id(rule: str, device_key: str, episode_start: datetime, kind: str, number: int = 0) -> str:
@@ -41,6 +45,13 @@ class AlertEvent(BaseModel):
     customer: str | None = None
     at: datetime = Field(description="when the transition happened (data time)")
     episode_start: datetime = Field(description="first breaching reading of this episode")
+    episode_end: datetime | None = Field(
+        default=None,
+        description="resolved/occurred: first healthy reading (occurred: the last breaching one when the "
+        "late data ends while breaching); settled: start of the steady run",
+    )
+    flaps: int | None = Field(default=None, description="flapping/settled: crossings within the window")
+    flap_window_s: float | None = Field(default=None, description="flapping/settled: that window, seconds")
     reminder_number: int = 0
     values: dict[str, Any] = Field(default_factory=dict)
     recipients: list[str] = Field(default_factory=list)
@@ -73,12 +84,14 @@ class AlertEvent(BaseModel):
         )
 
     def observed_values(self) -> dict[str, Any]:
-        """`values` with `op` the comparison that held for that reading: the rule's own for a breaching
-        reading, its negation for the recovered one (`pressure 6.35 >= opening_pressure 5.8`)."""
+        """`values` with `op` the comparison that held for that reading, checked on the numbers: the
+        rule's own for a breaching reading, its negation for a healthy one (`pressure 6.35 >= opening_pressure
+        5.8`), whatever the event kind."""
         op = self.values.get("op")
-        if self.kind in RECOVERED_KINDS and isinstance(op, str) and op in NEGATED_OP:
-            return {**self.values, "op": NEGATED_OP[op]}
-        return dict(self.values)
+        numbers = [v for k, v in self.values.items() if k not in ("op", "unit")]
+        if op not in _HOLDS or len(numbers) != 2 or not all(isinstance(n, int | float) for n in numbers):
+            return dict(self.values)
+        return {**self.values, "op": op if _HOLDS[op](*numbers) else NEGATED_OP[op]}
 
     def fired_event_id(self) -> str:
         """Id of the `fired` event of this event's episode (what reminders and the resolution reply to)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
@@ -32,8 +32,15 @@ from finemeca import naming
 TEMPLATES = Path(__file__).parent / "templates"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 FOLLOW_UP_KINDS = frozenset({"reminder", "resolved"})  # reply to the episode's fired mail
-TITLES = {"fired": "Alert", "reminder": "Still alerting", "resolved": "Resolved", "occurred": "Occurred"}
-COLOURS = {"fired": "#c0392b", "reminder": "#d35400", "resolved": "#27ae60", "occurred": "#8e44ad"}
+TITLES = {
+    "fired": "Alert", "reminder": "Still alerting", "resolved": "Resolved", "occurred": "Occurred",
+    "flapping": "Flapping", "settled": "Settled",
+}  # fmt: skip
+COLOURS = {
+    "fired": "#c0392b", "reminder": "#d35400", "resolved": "#27ae60", "occurred": "#8e44ad",
+    "flapping": "#b7950b", "settled": "#27ae60",
+}  # fmt: skip
+ONGOING_KINDS = frozenset({"fired", "reminder", "flapping"})  # told in the present tense
 
 _env = Environment(
     loader=FileSystemLoader(TEMPLATES),
@@ -138,16 +145,28 @@ def _story(event: AlertEvent, t: dict[str, str], over: bool) -> str:
     """The opening sentence, in the tense the event calls for."""
     breach = comparison_of(event.values)  # the rule's own comparison: what the episode was about
     condition = f" ({breach.left} {breach.op} {breach.right})".replace("_", " ") if breach else ""
+    crossings = f"{event.flaps} times" if event.flaps is not None else "repeatedly"
+    window = f" within {t['window']}" if t["window"] else ""
     if event.kind == "resolved":
         return (
-            f"The condition of rule {event.rule}{condition} cleared at {t['at']} ({t['at_ago']} before this mail), "
-            f"after {t['duration']} (it started at {t['since']})."
+            f"The condition of rule {event.rule}{condition} cleared at {t['end']} ({t['end_ago']} before this "
+            f"mail), after {t['duration']} (it started at {t['since']})."
         )
     if event.kind == "occurred":
         return (
-            f"The condition of rule {event.rule}{condition} held from {t['since']} to {t['at']} ({t['duration']}), "
-            f"ended {t['at_ago']} before this mail. It started and ended before the alert job evaluated "
-            "it, so no alert mail was sent while it lasted."
+            f"The condition of rule {event.rule}{condition} held from {t['since']} to {t['end']} "
+            f"({t['duration']}), {t['end_ago']} before this mail. It was found in readings the alert job had "
+            "not evaluated in time, so no alert mail was sent while it lasted."
+        )
+    if event.kind == "flapping":
+        return (
+            f"The condition of rule {event.rule}{condition} came and went {crossings}{window} (since "
+            f"{t['since']}): the line is unstable. No further alert or resolved mails for it until it settles."
+        )
+    if event.kind == "settled":
+        return (
+            f"The line is steady again since {t['end']}, after flapping from {t['since']} "
+            f"({crossings}{window}). Alert and resolved mails resume for it."
         )
     if over:  # a late alert for an episode that already ended: not in the present tense
         return f"When it fired at {t['at']}: {event.description or f'rule {event.rule} was breached.'}"
@@ -167,17 +186,20 @@ def mail_context(
     def local(at: datetime) -> str:
         return at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
 
+    end = event.episode_end or event.at  # first healthy reading (start of the steady run when settled)
     times = {
         "since": local(event.episode_start),
         "at": local(event.at),
+        "end": local(end),
         "now": local(now),
         "since_ago": format_duration(now - event.episode_start),
-        "at_ago": format_duration(now - event.at),
-        "duration": format_duration(event.at - event.episode_start),
+        "end_ago": format_duration(now - end),
+        "duration": format_duration(end - event.episode_start),
+        "window": format_duration(timedelta(seconds=event.flap_window_s)) if event.flap_window_s else "",
     }
     values = event.observed_values()
     comparison = comparison_of(values)
-    ongoing = event.kind in ("fired", "reminder")
+    ongoing = event.kind in ONGOING_KINDS
     facts = [
         ("Device", f"{event.device_name or '-'} ({event.device_key})"),
         ("Line", event.line or "-"),
@@ -186,11 +208,15 @@ def mail_context(
     ]
     if event.kind == "reminder":
         facts.append(("Reminder", f"#{event.reminder_number}, still breaching at {times['at']}"))
+    if event.flaps is not None:
+        window = f" within {times['window']}" if times["window"] else ""
+        facts.append(("Crossings", f"{event.flaps}{window}"))
     if not ongoing:
-        facts.append(("Recovered" if event.kind == "resolved" else "Ended", times["at"]))
-        facts.append(("Lasted", times["duration"]))
-    reading_label = {"resolved": "Recovered reading", "occurred": "Reading during it"}.get(
-        event.kind, "Reading"
+        ended = {"resolved": "Recovered", "settled": "Steady since"}.get(event.kind, "Ended")
+        facts.append((ended, f"{times['end']} ({times['end_ago']} before this mail)"))
+        facts.append(("Flapped for" if event.kind == "settled" else "Lasted", times["duration"]))
+    reading_label = {"fired": "Reading", "reminder": "Reading", "resolved": "Recovered reading"}.get(
+        event.kind, "Last reading"
     )
     if comparison:
         facts.append((reading_label, comparison.text()))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,7 @@ LOW = {"pressure": 4.2, "op": "<", "opening_pressure": 5.8, "unit": "bar"}
 RECOVERED = {"pressure": 6.35, "op": "<", "opening_pressure": 5.8, "unit": "bar"}
 
 
-def leak_event(kind: str, at: datetime, values: dict, number: int = 0) -> AlertEvent:
+def leak_event(kind: str, at: datetime, values: dict, number: int = 0, **extra: Any) -> AlertEvent:
     return AlertEvent(
         event_id=event_id("air-leak", "170-3", START, kind, number),
         kind=kind,
@@ -48,21 +49,37 @@ def leak_event(kind: str, at: datetime, values: dict, number: int = 0) -> AlertE
         episode_start=START,
         reminder_number=number,
         values=values,
+        **extra,
     )
 
 
+HEALED = START + timedelta(minutes=4, seconds=5)  # first healthy reading
+RESOLVED = leak_event("resolved", HEALED + timedelta(seconds=30), RECOVERED, episode_end=HEALED)
 CASES: dict[str, tuple[AlertEvent, FirstMail | None]] = {
     "fired": (leak_event("fired", START + timedelta(seconds=10), LOW), None),
     "reminder": (leak_event("reminder", START + timedelta(minutes=6), LOW, 1), FirstMail("sent")),
-    "resolved": (
-        leak_event("resolved", START + timedelta(minutes=4, seconds=5), RECOVERED),
-        FirstMail("sent"),
-    ),
+    "resolved": (RESOLVED, FirstMail("sent")),
     "resolved-alert-not-delivered": (
-        leak_event("resolved", START + timedelta(minutes=4, seconds=5), RECOVERED),
+        RESOLVED,
         FirstMail("dead-lettered", "SMTP still failing after 6h (MAILER_GIVE_UP_AFTER), last error: refused"),
     ),
-    "occurred": (leak_event("occurred", START + timedelta(minutes=3), LOW), None),
+    # as the alert job dates it: `at` = start, `episode_end` = first healthy reading, values = that reading
+    "occurred": (leak_event("occurred", START, RECOVERED, episode_end=START + timedelta(minutes=3)), None),
+    "flapping": (
+        leak_event("flapping", START + timedelta(minutes=6), LOW, flaps=5, flap_window_s=600.0),
+        None,
+    ),
+    "settled": (
+        leak_event(
+            "settled",
+            START + timedelta(minutes=7),
+            RECOVERED,
+            flaps=5,
+            flap_window_s=600.0,
+            episode_end=START + timedelta(minutes=5),
+        ),
+        None,
+    ),
     "fired-sent-late": (leak_event("fired", START + timedelta(seconds=10), LOW), None),
 }
 LATE = {

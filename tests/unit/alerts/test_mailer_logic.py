@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from alerts.events import AlertEvent
+from alerts.events import NEGATED_OP, AlertEvent
 from alerts.mailer.render import FirstMail
 from alerts.mailer.settings import MailerSettings
 from alerts.mailer.smtp import PermanentSmtpError, TransientSmtpError, classify
+from alerts.rule_kinds.threshold import COMPARE
 
 T0 = datetime(2026, 3, 5, 7, 0, tzinfo=UTC)
 
@@ -43,11 +44,16 @@ def event(kind: str, op: str) -> AlertEvent:
     )  # fmt: skip
 
 
-@pytest.mark.parametrize(("op", "holds"), [("<", ">="), ("<=", ">"), (">", "<="), (">=", "<"), ("==", "!=")])
-def test_a_resolution_shows_the_comparison_that_held(op: str, holds: str) -> None:
-    assert event("resolved", op).observed_values()["op"] == holds
-    assert event("fired", op).observed_values()["op"] == op
-    assert event("occurred", op).observed_values()["op"] == op
+@pytest.mark.parametrize("op", ["<", "<=", ">", ">=", "==", "!="])
+@pytest.mark.parametrize("kind", ["fired", "resolved", "occurred", "settled"])
+def test_the_comparison_shown_is_the_one_the_reading_satisfies(op: str, kind: str) -> None:
+    shown = event(kind, op).observed_values()["op"]  # pressure 6.35, opening_pressure 5.8
+    assert shown in (op, NEGATED_OP[op])
+    assert COMPARE[shown](6.35, 5.8)
+
+
+def test_the_issue_case_reads_greater_or_equal() -> None:
+    assert event("resolved", "<").observed_values()["op"] == ">="  # not "6.35 < 5.8"
 
 
 def test_give_up_budget_counts_what_was_spent_before_a_restart() -> None:
