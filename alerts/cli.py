@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -15,7 +14,7 @@ from alerts.durations import format_duration, parse_duration
 from alerts.job import AlertJob
 from alerts.publisher import StompPublisher
 from alerts.replay import replay
-from alerts.rules import load_rule_file, load_rules
+from alerts.rules import Rule, load_rule_file, load_rules
 from alerts.scheduler import Scheduler
 from alerts.settings import AlertSettings
 from finemeca.config import ObservabilitySettings
@@ -77,8 +76,7 @@ def run(
         job.publisher.close()
 
 
-def _find_rule(rule: str, extra: list[Path]) -> Any:
-
+def _find_rule(rule: str, extra: list[Path]) -> list[Rule]:
     path = Path(rule)
     if path.is_file():
         loaded = load_rule_file(path)

@@ -116,6 +116,8 @@ def prepare(
             continue
         if received is not None:
             document["received_at"] = received.isoformat()
+            # gateway receive -> ingestor, as a number the dashboards can average (dates cannot be subtracted)
+            document["ingest_lag_ms"] = max(0, round((now - received).total_seconds() * 1000))
             skew = clock_skew_s(measured, received)
             document["clock_skew_s"] = skew
             document["clock_skewed"] = abs(skew) > clock_skew_tolerance_s

@@ -65,8 +65,25 @@ def date_histogram(field_name: str = "@timestamp", interval: str = "auto") -> Co
     }
 
 
-def terms(field_name: str, size: int = 10, label: str | None = None, data_type: str = "string") -> Column:
-    return {
+def terms(
+    field_name: str,
+    size: int = 10,
+    label: str | None = None,
+    data_type: str = "string",
+    order_by: str | None = None,
+    direction: str = "desc",
+    other_bucket: bool = False,
+    rank: Column | None = None,
+) -> Column:
+    """Top `size` values of a field, ranked by the metric column `order_by`, or by `rank` (Lens' custom
+    ranking: a metric that is not shown), else alphabetically; `other_bucket` groups the rest into
+    "Other" so stacked totals stay whole."""
+    order: dict[str, Any] = {"type": "alphabetical", "fallback": True}
+    if order_by:
+        order = {"type": "column", "columnId": order_by}
+    elif rank:
+        order = {"type": "custom"}
+    column: Column = {
         "label": label or f"Top {size} values of {field_name}",
         "customLabel": label is not None,
         "dataType": data_type,
@@ -76,9 +93,9 @@ def terms(field_name: str, size: int = 10, label: str | None = None, data_type: 
         "scale": "ordinal",
         "params": {
             "size": size,
-            "orderBy": {"type": "alphabetical", "fallback": True},
-            "orderDirection": "asc",
-            "otherBucket": False,
+            "orderBy": order,
+            "orderDirection": direction if order_by or rank else "asc",
+            "otherBucket": other_bucket,
             "missingBucket": False,
             "parentFormat": {"id": "terms"},
             "include": [],
@@ -87,11 +104,17 @@ def terms(field_name: str, size: int = 10, label: str | None = None, data_type: 
             "excludeIsRegex": False,
         },
     }
+    if rank:
+        column["params"]["orderAgg"] = rank
+    return column
 
 
-def metric(operation: str, field_name: str, label: str, data_type: str = "") -> Column:
-    """average / sum / min / max / median on a number field (min/max also on dates: `data_type="date"`)."""
+def metric(
+    operation: str, field_name: str, label: str, empty_as_null: bool = True, data_type: str | None = None
+) -> Column:
+    """average / sum / min / max / median / unique_count (min/max also on dates)."""
     data_type = data_type or ("date" if field_name == "@timestamp" else "number")
+    params: dict[str, Any] = {"emptyAsNull": empty_as_null}
     return {
         "label": label,
         "customLabel": True,
@@ -100,12 +123,14 @@ def metric(operation: str, field_name: str, label: str, data_type: str = "") -> 
         "sourceField": field_name,
         "isBucketed": False,
         "scale": "ratio",
-        "params": {"emptyAsNull": True},
+        "params": params,
     }
 
 
-def count(label: str) -> Column:
-    return {
+def count(label: str, time_scale: str | None = None, empty_as_null: bool = True) -> Column:
+    """Document count; `time_scale` ("s", "m", "h", "d") normalises it per unit of the bucket, so an
+    auto interval of 10 minutes still reads "per minute"; `empty_as_null=False` draws empty buckets as 0."""
+    column: Column = {
         "label": label,
         "customLabel": True,
         "dataType": "number",
@@ -113,8 +138,11 @@ def count(label: str) -> Column:
         "sourceField": RECORDS,
         "isBucketed": False,
         "scale": "ratio",
-        "params": {"emptyAsNull": True},
+        "params": {"emptyAsNull": empty_as_null},
     }
+    if time_scale:
+        column["timeScale"] = time_scale
+    return column
 
 
 def last_value(
@@ -175,6 +203,43 @@ def msg_count_gaps(column_id: str, label: str = "Missing messages") -> dict[str,
     }
 
 
+def difference_formula(
+    column_id: str, left: tuple[str, str], right: tuple[str, str], label: str, decimals: int = 2
+) -> dict[str, Column]:
+    """Formula `<op>(field) - <op>(field)` (e.g. `min(pressure) - max(opening_pressure)`), stored as Lens
+    does: the formula column, its two hidden metric parts and the math column joining them."""
+    text = f"{left[0]}({left[1]}) - {right[0]}({right[1]})"
+    x0, x1, x2 = (f"{column_id}X{i}" for i in range(3))
+    part = f"Part of {label}"
+    hidden = {"customLabel": True, "label": part, "isBucketed": False, "scale": "ratio", "dataType": "number"}
+    ast = {
+        "type": "function",
+        "name": "subtract",
+        "args": [x0, x1],
+        "location": {"min": 0, "max": len(text)},
+        "text": text,
+    }
+    return {
+        x0: {**hidden, "operationType": left[0], "sourceField": left[1], "params": {"emptyAsNull": True}},
+        x1: {**hidden, "operationType": right[0], "sourceField": right[1], "params": {"emptyAsNull": True}},
+        x2: {**hidden, "operationType": "math", "params": {"tinymathAst": ast}, "references": [x0, x1]},
+        column_id: {
+            "label": label,
+            "customLabel": True,
+            "dataType": "number",
+            "operationType": "formula",
+            "isBucketed": False,
+            "scale": "ratio",
+            "params": {
+                "formula": text,
+                "isFormulaBroken": False,
+                "format": {"id": "number", "params": {"decimals": decimals}},
+            },
+            "references": [x2],
+        },
+    }
+
+
 # ---- Lens visualizations -----------------------------------------------------------------------
 
 
@@ -186,9 +251,14 @@ class Layer:
     data_view_title: str
     columns: dict[str, Column] = field(default_factory=dict)
     x: str | None = None
-    split: str | None = None
+    splits: list[str] = field(default_factory=list)
     metrics: list[str] = field(default_factory=list)
     series_type: str = "line"
+
+    @property
+    def split(self) -> str | None:
+        """The chart's break-down column (a table shows every split as a row key)."""
+        return self.splits[0] if self.splits else None
 
     @property
     def layer_id(self) -> str:
@@ -206,7 +276,7 @@ class Layer:
         if role == "x":
             self.x = col_id
         elif role == "split":
-            self.split = col_id
+            self.splits.append(col_id)
         elif role == "metric":
             self.metrics.append(col_id)
         return col_id
@@ -250,7 +320,12 @@ def _lens(
 
 
 def xy_chart(
-    title: str, layers: list[Layer], description: str = "", legend: str = "right", query: str = ""
+    title: str,
+    layers: list[Layer],
+    description: str = "",
+    legend: str = "right",
+    query: str = "",
+    fitting: str = "Linear",
 ) -> SavedObject:
     vis_layers = []
     for layer in layers:
@@ -269,7 +344,7 @@ def xy_chart(
     visualization = {
         "legend": {"isVisible": True, "position": legend, "legendSize": "auto"},
         "valueLabels": "hide",
-        "fittingFunction": "Linear",
+        "fittingFunction": fitting,
         "emphasizeFitting": True,
         "preferredSeriesType": layers[0].series_type,
         "axisTitlesVisibilitySettings": settings,
@@ -282,17 +357,92 @@ def xy_chart(
     return _lens(title, "lnsXY", layers, visualization, description, query)
 
 
-def data_table(title: str, layer: Layer, description: str = "", query: str = "") -> SavedObject:
-    visible = [layer.split, *layer.metrics] if layer.split else layer.metrics
-    visualization = {
-        "layerId": layer.layer_id,
-        "layerType": "data",
-        "columns": [{"columnId": col_id, "isTransposed": False} for col_id in visible],
-    }
+def data_table(
+    title: str,
+    layer: Layer,
+    description: str = "",
+    query: str = "",
+    sort_by: str | None = None,
+    direction: str = "desc",
+    colors: dict[str, dict[str, Any]] | None = None,
+) -> SavedObject:
+    """Rows = the split columns, then the metrics; `sort_by` orders the rows shown; `colors` maps a
+    column id to a Lens palette (cell background by value, e.g. leaks in red)."""
+    visible = [*layer.splits, *layer.metrics]
+    columns: list[dict[str, Any]] = []
+    for col_id in visible:
+        entry: dict[str, Any] = {"columnId": col_id, "isTransposed": False}
+        if colors and col_id in colors:
+            entry.update({"colorMode": "cell", "palette": colors[col_id]})
+        columns.append(entry)
+    visualization: dict[str, Any] = {"layerId": layer.layer_id, "layerType": "data", "columns": columns}
+    if sort_by:
+        visualization["sorting"] = {"columnId": sort_by, "direction": direction}
     return _lens(title, "lnsDatatable", [layer], visualization, description, query)
 
 
+def metric_value(title: str, layer: Layer, description: str = "", query: str = "") -> SavedObject:
+    """One big number (Lens `lnsMetric`): the layer's first metric."""
+    visualization = {"layerId": layer.layer_id, "layerType": "data", "metricAccessor": layer.metrics[0]}
+    return _lens(title, "lnsMetric", [layer], visualization, description, query)
+
+
 # ---- Dashboards --------------------------------------------------------------------------------
+
+
+@dataclass
+class Control:
+    """An options-list filter control on top of a dashboard (e.g. customer, line, gateway)."""
+
+    data_view_title: str
+    field_name: str
+    title: str
+
+
+def control_group(
+    dashboard_title: str, controls: list[Control]
+) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """`controlGroupInput` attribute and its data-view references (`controlGroup_<id>:optionsListDataView`,
+    the name Kibana extracts the control's dataViewId to)."""
+    panels: dict[str, Any] = {}
+    references = []
+    for order, control in enumerate(controls):
+        control_id = object_id("control", f"{dashboard_title}:{control.field_name}")
+        panels[control_id] = {
+            "order": order,
+            "width": "medium",
+            "grow": True,
+            "type": "optionsListControl",
+            "explicitInput": {
+                "id": control_id,
+                "fieldName": control.field_name,
+                "title": control.title,
+                "searchTechnique": "prefix",
+                "selectedOptions": [],
+                "sort": {"by": "_count", "direction": "desc"},
+            },
+        }
+        references.append(
+            {
+                "type": "index-pattern",
+                "id": object_id("index-pattern", control.data_view_title),
+                "name": f"controlGroup_{control_id}:optionsListDataView",
+            }
+        )
+    ignore = {
+        "ignoreFilters": False,
+        "ignoreQuery": False,
+        "ignoreTimerange": False,
+        "ignoreValidations": False,
+    }
+    group = {
+        "controlStyle": "oneLine",
+        "chainingSystem": "HIERARCHICAL",
+        "showApplySelections": False,
+        "panelsJSON": json.dumps(panels, separators=(",", ":")),
+        "ignoreParentSettingsJSON": json.dumps(ignore, separators=(",", ":")),
+    }
+    return group, references
 
 
 @dataclass
@@ -303,7 +453,11 @@ class Panel:
 
 
 def dashboard(
-    title: str, description: str, rows: list[list[Panel]], time_from: str = "now-24h"
+    title: str,
+    description: str,
+    rows: list[list[Panel]],
+    time_from: str = "now-24h",
+    controls: list[Control] | None = None,
 ) -> SavedObject:
     """Panels laid out row by row on Kibana's 48-column grid, each a by-reference Lens object."""
     panels: list[dict[str, Any]] = []
@@ -341,4 +495,7 @@ def dashboard(
             "searchSourceJSON": json.dumps({"query": {"query": "", "language": "kuery"}, "filter": []})
         },
     }
+    if controls:
+        attributes["controlGroupInput"], control_refs = control_group(title, controls)
+        references += control_refs
     return saved_object("dashboard", object_id("dashboard", title), attributes, references)

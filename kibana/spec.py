@@ -4,7 +4,8 @@ A sensor describes its panels as data; `kibana/dashboards.py` turns every regist
 description into Lens objects and a dashboard, so adding a sensor never touches `kibana/`.
 
 Panel sources are symbolic, never index names: `data` (the sensor's own data), a key of the plugin's
-`extra_indices()` (declared under `data_views`), or a shared index (`alerts-history`, `deadletters`).
+`extra_indices()` (declared under `data_views`), or a shared index (`alerts-history`, `alerts-state`,
+`deadletters`).
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ Operation = Literal[
     "min",
     "max",
     "median",
+    "unique_count",
     "count",
     "last_value",
     "msg_count_gaps",
+    "min_margin",
 ]
 BUCKET_ROLES = {"date_histogram": "x", "terms": "split"}
 FIELDLESS = {"count", "msg_count_gaps"}
@@ -36,7 +39,10 @@ class _Strict(BaseModel):
 
 
 class ColumnSpec(_Strict):
-    """One Lens column. `date_histogram` is the x axis, `terms` the split (rows of a table), the rest metrics."""
+    """One Lens column. `date_histogram` is the x axis, `terms` the split (rows of a table), the rest metrics.
+
+    `min_margin` is the formula `min(field) - max(other_field)`: the worst margin in each bucket (a dip
+    below a limit is not averaged away)."""
 
     key: str = Field(pattern=r"^[a-z0-9_]+$", description="stable name inside the layer (part of the id)")
     op: Operation
@@ -46,12 +52,21 @@ class ColumnSpec(_Strict):
     order_by: str | None = Field(
         default=None, description="terms: key of the metric column to rank by (descending); else alphabetical"
     )
+    rank_by: str | None = Field(
+        default=None,
+        pattern=r"^(min|max|average|sum)\([A-Za-z0-9_@.]+\)$",
+        description="terms: rank by a metric not shown, e.g. 'min(pressure)' (Lens custom ranking)",
+    )
+    order: Literal["asc", "desc"] = "desc"
     other_bucket: bool = Field(default=False, description="terms: group the rest into 'Other'")
+    other_field: str | None = Field(default=None, description="min_margin: the limit field")
+    empty_as_null: bool = Field(default=True, description="metrics: False draws empty buckets as 0")
     interval: str = Field(default="auto", description="date_histogram interval")
     time_scale: Literal["s", "m", "h", "d"] | None = Field(
         default=None, description="count/sum: normalise per second/minute/hour/day of the bucket"
     )
     data_type: Literal["number", "string", "boolean", "date"] = "number"
+    sort_field: str = Field(default="@timestamp", description="last_value: the date field deciding 'last'")
 
     @property
     def role(self) -> str:
@@ -61,6 +76,8 @@ class ColumnSpec(_Strict):
     def _field_when_needed(self) -> ColumnSpec:
         if self.op not in FIELDLESS and self.op != "date_histogram" and not self.field:
             raise ValueError(f"operation {self.op!r} needs a 'field'")
+        if (self.op == "min_margin") != (self.other_field is not None):
+            raise ValueError("'other_field' goes with (and only with) operation 'min_margin'")
         return self
 
 
@@ -72,28 +89,45 @@ class LayerSpec(_Strict):
 
     @model_validator(mode="after")
     def _one_x_and_split(self) -> LayerSpec:
-        for role in ("x", "split"):
-            if sum(column.role == role for column in self.columns) > 1:
-                raise ValueError(f"at most one {role} column per layer")
+        if sum(column.role == "x" for column in self.columns) > 1:
+            raise ValueError("at most one x column per layer")
         keys = [column.key for column in self.columns]
         if len(keys) != len(set(keys)):
             raise ValueError("column keys must be unique within a layer")
+        metrics = {column.key for column in self.columns if column.role == "metric"}
+        for column in self.columns:
+            if column.order_by is not None and column.order_by not in metrics:
+                raise ValueError(
+                    f"column {column.key!r} ranks by {column.order_by!r}, not a metric of this layer"
+                )
         return self
 
 
 class PanelSpec(_Strict):
     title: str = Field(min_length=1)
-    chart: Literal["xy", "table"]
+    chart: Literal["xy", "table", "metric"]
     description: str = ""
     query: str = Field(default="", description="KQL query of the panel")
     w: int = Field(default=24, ge=1, le=48, description="width on Kibana's 48-column grid")
     h: int = Field(default=12, ge=1)
+    fitting: Literal["None", "Zero", "Linear", "Carry", "Lookahead"] = Field(
+        default="Linear", description="xy: how gaps between points are drawn"
+    )
+    sort_by: str | None = Field(default=None, description="table: key of the column ordering the rows")
+    sort_direction: Literal["asc", "desc"] = "desc"
+    red_below: dict[str, float] = Field(
+        default_factory=dict, description="table: column key -> value under which the cell turns red"
+    )
     layers: list[LayerSpec] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _table_has_one_layer(self) -> PanelSpec:
-        if self.chart == "table" and len(self.layers) != 1:
-            raise ValueError("a table has exactly one layer")
+    def _single_layer_charts(self) -> PanelSpec:
+        if self.chart != "xy" and len(self.layers) != 1:
+            raise ValueError(f"a {self.chart} has exactly one layer")
+        keys = {column.key for layer in self.layers for column in layer.columns}
+        for key in [self.sort_by, *self.red_below] if self.sort_by else list(self.red_below):
+            if key not in keys:
+                raise ValueError(f"column {key!r} is not in the panel")
         return self
 
 
@@ -105,9 +139,17 @@ class DataViewSpec(_Strict):
     name: str
 
 
+class ControlSpec(_Strict):
+    """A filter control (options list) on a field of the sensor's data."""
+
+    field: str
+    label: str
+
+
 class DashboardSpec(_Strict):
     description: str
     time_from: str = "now-24h"
+    controls: list[ControlSpec] = Field(default_factory=list)
     data_views: list[DataViewSpec] = Field(default_factory=list)
     rows: list[list[PanelSpec]] = Field(min_length=1)
 

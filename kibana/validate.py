@@ -66,6 +66,14 @@ FIELDLESS_OPERATIONS = {
     "counter_rate",
 }
 
+# Facts from Kibana 8.19's source the builders rely on: the migration versions each saved-object type
+# is at (an older one makes Kibana run migrations on import), the metrics `terms` may rank by
+# (`isSortableByColumn`: no formula, no formula part, no last_value) and the data-view reference name
+# of a control (`controlGroup_<id>:optionsListDataView`).
+CORE_MIGRATION_VERSION = "8.8.0"
+TYPE_MIGRATION_VERSIONS = {"index-pattern": "8.0.0", "lens": "8.9.0", "dashboard": "8.7.0"}
+RANKABLE = {"count", "average", "sum", "min", "max", "median", "unique_count", "standard_deviation"}
+
 Fields = dict[str, str]
 FieldSource = Callable[[str], Fields | None]
 
@@ -203,6 +211,15 @@ def validate_objects(
                 errors.append(
                     f"{where}: reference {ref.get('name')} -> {ref.get('type')} {ref.get('id')} not in the set"
                 )
+        if obj.get("coreMigrationVersion") != CORE_MIGRATION_VERSION:
+            errors.append(
+                f"{where}: coreMigrationVersion {obj.get('coreMigrationVersion')!r}, expected {CORE_MIGRATION_VERSION}"
+            )
+        expected_version = TYPE_MIGRATION_VERSIONS.get(obj["type"])
+        if expected_version and obj.get("typeMigrationVersion") != expected_version:
+            errors.append(
+                f"{where}: typeMigrationVersion {obj.get('typeMigrationVersion')!r}, expected {expected_version}"
+            )
         checker = _CHECKERS.get(obj["type"])
         if checker:
             errors.extend(f"{where}: {e}" for e in checker(obj, by_key, field_source))
@@ -258,12 +275,36 @@ def _check_column(col_id: str, column: dict[str, Any], columns: dict[str, Any], 
         errors.append(
             f"column {column.get('label')!r}: dataType {column.get('dataType')} but {source!r} is {es_type}"
         )
+    if operation == "terms":
+        errors.extend(_check_ranking(column, columns, fields))
     sort_field = column.get("params", {}).get("sortField")
     if operation == "last_value" and fields.get(sort_field) not in DATE:
         errors.append(
             f"column {column.get('label')!r}: last_value sortField {sort_field!r} is not a date field"
         )
     return errors
+
+
+def _check_ranking(column: dict[str, Any], columns: dict[str, Any], fields: Fields) -> list[str]:
+    """A terms column ranks by a metric Lens can sort by, or by a custom metric on a fitting field."""
+    params = column.get("params", {})
+    order = params.get("orderBy", {})
+    label = column.get("label")
+    if order.get("type") == "column":
+        target = columns.get(order.get("columnId"), {})
+        referenced = any(order.get("columnId") in c.get("references", []) for c in columns.values())
+        if target.get("operationType") not in RANKABLE or referenced:
+            return [f"column {label!r}: ranks by {order.get('columnId')}, which Lens cannot rank by"]
+    if order.get("type") == "custom":
+        rank = params.get("orderAgg") or {}
+        field_type = fields.get(rank.get("sourceField", ""))
+        if rank.get("operationType") not in RANKABLE or field_type not in FITTING_TYPES.get(
+            rank.get("operationType", ""), set()
+        ):
+            return [
+                f"column {label!r}: custom ranking {rank.get('operationType')} on {rank.get('sourceField')!r} does not fit"
+            ]
+    return []
 
 
 def _visualization_accessors(state: dict[str, Any], vis_type: str) -> dict[str, list[str]]:
@@ -323,7 +364,7 @@ def _check_lens(obj: dict[str, Any], by_key: dict[Any, Any], field_source: Field
     return errors
 
 
-def _check_dashboard(obj: dict[str, Any], by_key: dict[Any, Any], _: FieldSource) -> list[str]:
+def _check_dashboard(obj: dict[str, Any], by_key: dict[Any, Any], field_source: FieldSource) -> list[str]:
     try:
         panels = json.loads(obj["attributes"].get("panelsJSON", "[]"))
     except json.JSONDecodeError as exc:
@@ -337,11 +378,38 @@ def _check_dashboard(obj: dict[str, Any], by_key: dict[Any, Any], _: FieldSource
         indices.add(index)
         if grid.get("x", 0) + grid.get("w", 0) > GRID_COLUMNS:
             errors.append(f"panel {index} overflows the {GRID_COLUMNS}-column grid")
+        if min(grid.get("x", -1), grid.get("y", -1)) < 0 or min(grid.get("w", 0), grid.get("h", 0)) < 1:
+            errors.append(f"panel {index}: grid position/size out of bounds {grid}")
         ref_name = panel.get("panelRefName")
         if ref_name and f"{index}:{ref_name}" not in ref_names:
             errors.append(f"panel {index}: no reference named {index}:{ref_name}")
         if not ref_name and "attributes" not in panel.get("embeddableConfig", {}):
             errors.append(f"panel {index}: neither by reference nor by value")
+    return errors + _check_controls(obj, by_key, field_source)
+
+
+def _check_controls(obj: dict[str, Any], by_key: dict[Any, Any], field_source: FieldSource) -> list[str]:
+    group = obj["attributes"].get("controlGroupInput")
+    if not group:
+        return []
+    refs = {ref["name"]: ref for ref in obj.get("references", [])}
+    errors = []
+    for control_id, control in json.loads(group.get("panelsJSON", "{}")).items():
+        ref = refs.get(f"controlGroup_{control_id}:optionsListDataView")
+        view = by_key.get(("index-pattern", ref["id"])) if ref else None
+        if view is None:
+            errors.append(
+                f"control {control_id}: no data view reference controlGroup_{control_id}:optionsListDataView"
+            )
+            continue
+        fields, error = _fields_for(view["attributes"]["title"], field_source)
+        name = control.get("explicitInput", {}).get("fieldName")
+        if fields is not None and fields.get(name) not in AGGREGATABLE:
+            errors.append(
+                f"control {control_id}: field {name!r} is not an aggregatable field of {view['attributes']['title']}"
+            )
+        elif error:
+            errors.append(error)
     return errors
 
 

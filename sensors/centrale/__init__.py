@@ -29,14 +29,12 @@ class CentraleSensor(FamilySensor):
         return {consumption.DAILY: json.loads((self.folder / "daily_mapping.json").read_text())}
 
     def after_index(self, store: DerivedStore, documents: list[Document], tz: ZoneInfo) -> None:
-        """Recompute the daily consumption of every (device, local day) the batch touched.
+        """Recompute the daily consumption of every (device, local day) the batch can change.
 
         Idempotent and order-independent: computed from what Elasticsearch holds, written with a
         deterministic `_id`.
         """
-        device_days = consumption.touched_device_days(documents)
-        if device_days:
-            store.write(consumption.DAILY, consumption.daily_docs(store, device_days, tz))
+        store.write(consumption.DAILY, consumption.daily_docs(store, documents, tz))
 
 
 PLUGIN = CentraleSensor()

@@ -17,6 +17,7 @@ its time span inside the day (`consumption_between`). Computed from the readings
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from typing import Any, NamedTuple, TypedDict
@@ -31,6 +32,7 @@ IDENTITY = ("device_name", "customer", "gateway_id", "device_id")
 # How far from a midnight the neighbouring reading is looked for; beyond it (a meter silent for a week)
 # the day starts at its first reading / ends at its last one.
 BOUNDARY_LOOKBACK = timedelta(days=7)
+NEAR = timedelta(hours=6)  # first search: the day and this much around it; further only where needed
 PAGE = 5000
 
 
@@ -126,51 +128,68 @@ def parse_time(value: str) -> datetime:
 # ---- Elasticsearch side (through the engine's DerivedStore) ----------------------------------------
 
 
-def _hit(size: int, order: str, fields: Sequence[str] = ()) -> dict[str, Any]:
+@dataclass
+class Boundary:
+    """What decides one device's day: the last reading before it, the first and last inside it (with
+    the day's lowest/highest index and count) and the first after it (sources with `@timestamp`)."""
+
+    before: dict[str, Any] | None = None
+    first: dict[str, Any] | None = None
+    last: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    low: float | None = None
+    high: float | None = None
+    count: int = 0
+
+
+def _hit(order: str, fields: Sequence[str] = ()) -> dict[str, Any]:
     return {
         "top_hits": {
-            "size": size,
+            "size": 1,
             "sort": [{"@timestamp": {"order": order}}],
             "_source": ["@timestamp", INDEX_FIELD, *fields],
         }
     }
 
 
+def _readings_of(device_keys: list[str], gte: datetime, lt: datetime) -> dict[str, Any]:
+    return {
+        "bool": {
+            "filter": [
+                {"terms": {"device_key": device_keys}},
+                {"exists": {"field": INDEX_FIELD}},
+                {"range": {"@timestamp": {"gte": iso_utc(gte), "lt": iso_utc(lt)}}},
+            ]
+        }
+    }
+
+
 def boundary_query(device_keys: list[str], start: datetime, end: datetime) -> dict[str, Any]:
-    """Per device: the last reading before the day, the first/last inside (with min/max/count), the
-    first after. Four readings decide a day whose index never drops; a drop makes it read everything."""
-    around = {"gte": iso_utc(start - BOUNDARY_LOOKBACK), "lt": iso_utc(end + BOUNDARY_LOOKBACK)}
+    """One search for the day and `NEAR` around it; `neighbour_query` looks further for the devices
+    that had no reading that close (a search over a short range stays cheap at any reading rate)."""
     return {
         "size": 0,
-        "query": {
-            "bool": {
-                "filter": [
-                    {"terms": {"device_key": device_keys}},
-                    {"exists": {"field": INDEX_FIELD}},
-                    {"range": {"@timestamp": around}},
-                ]
-            }
-        },
+        "query": _readings_of(device_keys, start - NEAR, end + NEAR),
         "aggs": {
             "devices": {
                 "terms": {"field": "device_key", "size": max(len(device_keys), 1)},
                 "aggs": {
                     "before": {
                         "filter": {"range": {"@timestamp": {"lt": iso_utc(start)}}},
-                        "aggs": {"hit": _hit(1, "desc", IDENTITY)},
+                        "aggs": {"hit": _hit("desc", IDENTITY)},
                     },
                     "inside": {
                         "filter": {"range": {"@timestamp": {"gte": iso_utc(start), "lt": iso_utc(end)}}},
                         "aggs": {
-                            "first": _hit(1, "asc"),
-                            "last": _hit(1, "desc", IDENTITY),
+                            "first": _hit("asc"),
+                            "last": _hit("desc", IDENTITY),
                             "low": {"min": {"field": INDEX_FIELD}},
                             "high": {"max": {"field": INDEX_FIELD}},
                         },
                     },
                     "after": {
                         "filter": {"range": {"@timestamp": {"gte": iso_utc(end)}}},
-                        "aggs": {"hit": _hit(1, "asc", IDENTITY)},
+                        "aggs": {"hit": _hit("asc", IDENTITY)},
                     },
                 },
             }
@@ -178,12 +197,59 @@ def boundary_query(device_keys: list[str], start: datetime, end: datetime) -> di
     }
 
 
+def neighbour_query(device_keys: list[str], gte: datetime, lt: datetime, order: str) -> dict[str, Any]:
+    """Per device, the latest (`desc`) or earliest (`asc`) reading in [gte, lt)."""
+    return {
+        "size": 0,
+        "query": _readings_of(device_keys, gte, lt),
+        "aggs": {
+            "devices": {
+                "terms": {"field": "device_key", "size": max(len(device_keys), 1)},
+                "aggs": {"hit": _hit(order, IDENTITY)},
+            }
+        },
+    }
+
+
+def _first_source(agg: dict[str, Any]) -> dict[str, Any] | None:
+    hits = agg["hits"]["hits"]
+    return hits[0]["_source"] if hits else None
+
+
+def _buckets(response: dict[str, Any]) -> list[dict[str, Any]]:
+    return response.get("aggregations", {}).get("devices", {}).get("buckets", [])  # type: ignore[no-any-return]
+
+
+def boundaries(
+    store: DerivedStore, device_keys: list[str], start: datetime, end: datetime
+) -> dict[str, Boundary]:
+    found = {key: Boundary() for key in device_keys}
+    for bucket in _buckets(store.search(boundary_query(device_keys, start, end))):
+        inside = bucket["inside"]
+        found[bucket["key"]] = Boundary(
+            before=_first_source(bucket["before"]["hit"]),
+            first=_first_source(inside["first"]),
+            last=_first_source(inside["last"]),
+            after=_first_source(bucket["after"]["hit"]),
+            low=inside["low"]["value"],
+            high=inside["high"]["value"],
+            count=int(inside["doc_count"]),
+        )
+    far_before = sorted(key for key, b in found.items() if b.before is None)
+    if far_before:
+        query = neighbour_query(far_before, start - BOUNDARY_LOOKBACK, start - NEAR, "desc")
+        for bucket in _buckets(store.search(query)):
+            found[bucket["key"]].before = _first_source(bucket["hit"])
+    far_after = sorted(key for key, b in found.items() if b.after is None)
+    if far_after and end + NEAR < datetime.now(UTC):  # (no need to look into the future: today's batches)
+        query = neighbour_query(far_after, end + NEAR, end + BOUNDARY_LOOKBACK, "asc")
+        for bucket in _buckets(store.search(query)):
+            found[bucket["key"]].after = _first_source(bucket["hit"])
+    return found
+
+
 def _point(source: dict[str, Any]) -> Point:
     return Point(parse_time(source["@timestamp"]), float(source[INDEX_FIELD]))
-
-
-def _sources(agg: dict[str, Any]) -> list[dict[str, Any]]:
-    return [hit["_source"] for hit in agg["hits"]["hits"]]
 
 
 def all_readings(store: DerivedStore, device_key: str, gte: datetime, lte: datetime) -> list[Point]:
@@ -193,15 +259,9 @@ def all_readings(store: DerivedStore, device_key: str, gte: datetime, lte: datet
     while True:
         body: dict[str, Any] = {
             "size": PAGE,
-            "query": {
-                "bool": {
-                    "filter": [
-                        {"term": {"device_key": device_key}},
-                        {"exists": {"field": INDEX_FIELD}},
-                        {"range": {"@timestamp": {"gte": iso_utc(gte), "lte": iso_utc(lte)}}},
-                    ]
-                }
-            },
+            "query": _readings_of(
+                [device_key], gte, lte + timedelta(seconds=1)
+            ),  # ES dates are ms: make `lte` inclusive
             "sort": [{"@timestamp": "asc"}, {"msg_count": "asc"}],
             "_source": ["@timestamp", INDEX_FIELD],
         }
@@ -215,61 +275,77 @@ def all_readings(store: DerivedStore, device_key: str, gte: datetime, lte: datet
 
 
 def device_day(
-    store: DerivedStore, device_key: str, bucket: dict[str, Any], day: date, tz: ZoneInfo
-) -> tuple[DailyConsumption | None, dict[str, Any]]:
-    """One device's day from its boundary bucket; reads every reading of the span only if the index
+    store: DerivedStore, device_key: str, bound: Boundary, day: date, tz: ZoneInfo
+) -> DailyConsumption | None:
+    """One device's day from its boundary readings; reads every reading of the span only if the index
     dropped somewhere (a reset), since then the four boundary readings are not enough."""
-    before, after = _sources(bucket["before"]["hit"]), _sources(bucket["after"]["hit"])
-    inside = bucket["inside"]
-    first, last = _sources(inside["first"]), _sources(inside["last"])
-    boundary = [_point(s) for s in before + first + last + after]
+    sources = [s for s in (bound.before, bound.first, bound.last, bound.after) if s is not None]
+    if not sources:
+        return None
+    boundary = [_point(s) for s in sources]
     values = [p.kwh for p in boundary]
-    low, high = inside["low"]["value"], inside["high"]["value"]
     monotonic = values == sorted(values) and (
-        low is None or ((not before or low >= values[0]) and high <= _point(last[0]).kwh)
+        bound.low is None
+        or bound.high is None
+        or (
+            (bound.before is None or bound.low >= _point(bound.before).kwh)
+            and (bound.last is None or bound.high <= _point(bound.last).kwh)
+        )
     )
     if monotonic:
-        points = sorted(set(boundary), key=lambda p: p.at)
-        counted = int(inside["doc_count"])
-    else:
-        points = all_readings(store, device_key, boundary[0].at, boundary[-1].at)
-        counted = -1  # recount from the readings
-    figures = day_consumption(points, day, tz)
-    if figures is not None and counted >= 0:
-        figures["readings"] = counted
-    identity = (last or after or before or [{}])[0]
-    return figures, {k: identity[k] for k in IDENTITY if k in identity}
+        figures = day_consumption(sorted(set(boundary), key=lambda p: p.at), day, tz)
+        if figures is not None:
+            figures["readings"] = bound.count
+        return figures
+    return day_consumption(all_readings(store, device_key, boundary[0].at, boundary[-1].at), day, tz)
 
 
-def daily_docs(
-    store: DerivedStore, device_days: Iterable[tuple[str, date]], tz: ZoneInfo
-) -> dict[str, Document]:
-    """Recompute the daily docs of (device_key, day) pairs from the stored readings; `{_id: doc}` with
-    `_id` `<device_key>-<day>` (written with overwrite: recomputing replaces)."""
-    by_day: dict[date, set[str]] = {}
-    for key, day in device_days:
-        by_day.setdefault(day, set()).add(key)
+def daily_docs(store: DerivedStore, documents: Iterable[Document], tz: ZoneInfo) -> dict[str, Document]:
+    """Recompute the days a batch of readings can change, from the stored readings; `{_id: doc}` with
+    `_id` `<device_key>-<day>` (written with overwrite: recomputing replaces).
+
+    The readings' own days, then a neighbour day only where the batch holds the reading next to the
+    midnight between them (the first or last of its day, or the day had none): one search per batch
+    in the common case, whatever the number of meters."""
+    written: dict[str, set[datetime]] = {}
+    queue: dict[date, dict[str, int]] = {}  # day -> device -> direction (0 own day, -1/+1 neighbour)
+    for doc in documents:
+        if doc.get(INDEX_FIELD) is None:
+            continue
+        written.setdefault(doc["device_key"], set()).add(parse_time(str(doc["@timestamp"])))
+        queue.setdefault(local_day(doc), {})[doc["device_key"]] = 0
     docs: dict[str, Document] = {}
-    for day, keys in sorted(by_day.items()):
+    done: set[tuple[str, date]] = set()
+    while queue:
+        day = min(queue)
+        todo = {key: way for key, way in queue.pop(day).items() if (key, day) not in done}
+        if not todo:
+            continue
         start, end = day_bounds(day, tz)
-        response = store.search(boundary_query(sorted(keys), start, end))
-        for bucket in response.get("aggregations", {}).get("devices", {}).get("buckets", []):
-            figures, identity = device_day(store, bucket["key"], bucket, day, tz)
-            if figures is None:
-                continue
-            docs[f"{bucket['key']}-{day.isoformat()}"] = {
-                "@timestamp": iso_utc(start),
-                "day": day.isoformat(),
-                "timezone": str(tz),
-                "device_key": bucket["key"],
-                **identity,
-                **figures,
-            }
+        for key, bound in boundaries(store, sorted(todo), start, end).items():
+            done.add((key, day))
+            figures = device_day(store, key, bound, day, tz)
+            identity = bound.last or bound.after or bound.before or {}
+            if figures is not None:
+                docs[f"{key}-{day.isoformat()}"] = {
+                    "@timestamp": iso_utc(start),
+                    "day": day.isoformat(),
+                    "timezone": str(tz),
+                    "device_key": key,
+                    **{k: identity[k] for k in IDENTITY if k in identity},
+                    **figures,
+                }
+            way, mine = todo[key], written.get(key, set())
+            edge_first = bound.first is None or parse_time(bound.first["@timestamp"]) in mine
+            edge_last = bound.last is None or parse_time(bound.last["@timestamp"]) in mine
+            if way <= 0 and edge_first and bound.before is not None:
+                queue.setdefault(day - timedelta(days=1), {}).setdefault(key, -1)
+            if way >= 0 and edge_last and bound.after is not None:
+                queue.setdefault(day + timedelta(days=1), {}).setdefault(key, 1)
     return docs
 
 
 def touched_device_days(documents: Iterable[dict[str, Any]]) -> set[tuple[str, date]]:
-    """(device_key, local day) pairs whose figures a batch can change: the readings' own days and the
-    days on either side (a reading next to midnight moves the interpolated index there)."""
-    days = {(doc["device_key"], local_day(doc)) for doc in documents if doc.get(INDEX_FIELD) is not None}
-    return {(key, day + timedelta(days=shift)) for key, day in days for shift in (-1, 0, 1)}
+    """(device_key, local day) of the documents that carry an energy index (the neighbours a batch
+    can change are found by `daily_docs`)."""
+    return {(doc["device_key"], local_day(doc)) for doc in documents if doc.get(INDEX_FIELD) is not None}

@@ -85,11 +85,11 @@ def test_dst_days_are_local_days(day, hours):
     assert figures is not None and figures["consumption_kwh"] == float(hours)  # 1 kWh per hour
 
 
-def test_local_day_is_the_site_calendar_day_and_neighbours_are_recomputed():
+def test_local_day_is_the_site_calendar_day():
     # 00:30 Brussels summer time on the 20th is still the 19th in UTC: it belongs to the 20th.
     doc = PLUGIN.to_document(PLUGIN.parse(_message("2022-04-20 00:30:00", 1, 500.0)), BRUSSELS)
     assert doc["@timestamp"] == "2022-04-19T22:30:00Z"
-    assert touched_device_days([doc]) == {("30-100", date(2022, 4, d)) for d in (19, 20, 21)}
+    assert touched_device_days([doc]) == {("30-100", date(2022, 4, 20))}
     assert day_start_utc(date(2022, 3, 27), BRUSSELS).isoformat() == "2022-03-26T23:00:00+00:00"
     assert day_start_utc(date(2022, 3, 28), BRUSSELS).isoformat() == "2022-03-27T22:00:00+00:00"  # 23 h day
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from finemeca import naming
+from finemeca.retry import RetryPolicy
 from ingestor import bulk
 from ingestor.derived import run_after_index
 from ingestor.indices import ensure_sensor_template
@@ -46,7 +47,7 @@ def ingest(es, prefix: str, messages: list[dict[str, object]]) -> None:
     incoming = [Incoming(f"ack-{i}", 0, json.dumps(m).encode(), {}) for i, m in enumerate(messages)]
     batch = prepare(incoming, PLUGIN, BRUSSELS, prefix)
     assert batch.rejected == []
-    outcome = bulk.write(es, batch.ready)
+    outcome = bulk.write(es, batch.ready, RetryPolicy())
     run_after_index(es, PLUGIN, [(p.index, p.document) for p in outcome.created], prefix, BRUSSELS)
 
 
@@ -88,6 +89,15 @@ def test_after_index_recomputes_daily_docs_out_of_order_and_redelivered(es, pref
     assert day19["device_name"] == "centrale-100"
     assert (day20["consumption_kwh"], day20["complete"]) == (0.666667, False)
     assert day19["consumption_kwh"] + day20["consumption_kwh"] == pytest.approx(1101.0 - 1000.0)
+
+
+def test_the_first_reading_after_midnight_closes_the_day_before(es, prefix):
+    ingest(es, prefix, [message("2022-04-19 08:00:00", 1, 1000.0), message("2022-04-19 23:00:00", 2, 1100.0)])
+    day19 = daily_docs(es, prefix)["30-100-2022-04-19"]
+    assert (day19["last_index_kwh"], day19["complete"]) == (1100.0, False)  # still open
+    ingest(es, prefix, [message("2022-04-20 01:00:00", 3, 1120.0)])  # a batch of the next day only
+    day19 = daily_docs(es, prefix)["30-100-2022-04-19"]
+    assert (day19["last_index_kwh"], day19["consumption_kwh"], day19["complete"]) == (1110.0, 110.0, True)
 
 
 def test_a_month_adds_up_to_the_meter_difference_across_midnights_and_a_reset(es, prefix):

@@ -22,6 +22,7 @@ from alerts.rule_kinds import kind_for
 from alerts.rule_kinds.base import Window
 from alerts.rules import load_rule_file
 from finemeca import naming
+from finemeca.retry import RetryPolicy
 from ingestor import bulk
 from ingestor.indices import ensure_sensor_template
 from ingestor.prepare import Incoming, prepare
@@ -197,7 +198,7 @@ def test_a_recipe_rule_kind_validates_and_evaluates(throwaway, es, unique_name, 
         incoming = [Incoming(str(m), 0, message(1, m, 19.0), {}) for m in range(4)]  # stuck
         incoming += [Incoming(f"b{m}", 0, message(2, m, 19.0 + m), {}) for m in range(4)]  # alive
         batch = prepare(incoming, plugin, BRUSSELS, unique_name)
-        assert len(bulk.write(es, batch.ready).created) == 8
+        assert len(bulk.write(es, batch.ready, RetryPolicy()).created) == 8
         es.indices.refresh(index=naming.data_index_alias("thermo", unique_name))
         rule = loaded.rules[0]
         start = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

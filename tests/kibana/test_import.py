@@ -16,7 +16,6 @@ import pytest
 from typer.testing import CliRunner
 
 from kibana.cli import app
-from kibana.validate import SAVED_OBJECTS
 
 OK_USER = ("elastic", "changeme")
 
@@ -109,7 +108,7 @@ def test_success(kibana):
     state, url = kibana
     result = run(url)
     assert result.exit_code == 0, result.output
-    built = len(SAVED_OBJECTS.read_text().splitlines())  # every object `finemeca kibana build` wrote
+    built = len(objects_in_build())
     assert f"imported {built} saved objects" in result.output
     assert state.imports == [{"count": built}]
 

@@ -22,6 +22,9 @@ FIELDS = {
         "@timestamp": "date",
         "line": "keyword",
         "device_key": "keyword",
+        "device_name": "keyword",
+        "gateway_id": "integer",
+        "ingest_lag_ms": "long",
         "pressure": "float",
         "opening_pressure": "float",
         "leak": "boolean",
@@ -92,7 +95,7 @@ def test_fake_field_source_accepts_air_objects():
             {k: v for k, v in FIELDS["finemeca-air-data*"].items() if k != "opening_pressure"},
             "does not exist",
         ),
-        ({**FIELDS["finemeca-air-data*"], "pressure": "keyword"}, "average on 'pressure' of type keyword"),
+        ({**FIELDS["finemeca-air-data*"], "pressure": "keyword"}, "min on 'pressure' of type keyword"),
         ({**FIELDS["finemeca-air-data*"], "@timestamp": "keyword"}, "not a date"),
         ({**FIELDS["finemeca-air-data*"], "line": "text"}, "terms on 'line' of type text"),
     ],
@@ -146,3 +149,33 @@ def test_flatten_mapping_handles_objects_multi_fields_and_aliases():
         "ts": "date",
         "@timestamp": "date",
     }
+
+
+def test_kibana_source_facts_are_checked():
+    """Migration versions, grid bounds, what terms may rank by, control references (Kibana 8.19)."""
+    objs = objects()
+    board = copy.deepcopy(next(o for o in objs if o["attributes"].get("title") == "Finemeca: air"))
+    lens = copy.deepcopy(
+        next(o for o in objs if o["attributes"].get("title") == "Air: current state per line")
+    )
+    others = [o for o in objs if o["id"] not in (board["id"], lens["id"])]
+    lens["typeMigrationVersion"] = "7.10.0"
+    layer = next(iter(lens["attributes"]["state"]["datasourceStates"]["formBased"]["layers"].values()))
+    terms = next(c for c in layer["columns"].values() if c["operationType"] == "terms")
+    formula = next(col_id for col_id, c in layer["columns"].items() if c["operationType"] == "formula")
+    terms["params"]["orderBy"] = {"type": "column", "columnId": formula}
+    panels = json.loads(board["attributes"]["panelsJSON"])
+    panels[0]["gridData"]["h"] = 0
+    board["attributes"]["panelsJSON"] = json.dumps(panels)
+    controls = json.loads(board["attributes"]["controlGroupInput"]["panelsJSON"])
+    first, second = list(controls)[:2]
+    controls[second]["explicitInput"]["fieldName"] = "no_such_field"
+    board["attributes"]["controlGroupInput"]["panelsJSON"] = json.dumps(controls)
+    board["references"] = [r for r in board["references"] if first not in r["name"]]
+    errors = "\n".join(validate_objects([*others, lens, board]))
+    assert "typeMigrationVersion '7.10.0'" in errors
+    assert "which Lens cannot rank by" in errors
+    assert "grid position/size out of bounds" in errors
+    assert f"no data view reference controlGroup_{first}" in errors
+    assert "field 'no_such_field' is not an aggregatable field" in errors
+    assert validate_objects(objs) == []

@@ -39,6 +39,8 @@ def test_a_valid_message_becomes_a_document_in_its_daily_index() -> None:
     assert ready.document["@timestamp"] == "2022-04-17T21:54:41Z"
     assert ready.document["received_at"] == datetime.fromtimestamp(received_ms / 1000, UTC).isoformat()
     assert "ingested_at" in ready.document
+    ingested_ms = datetime.fromisoformat(ready.document["ingested_at"]).timestamp() * 1000
+    assert ready.document["ingest_lag_ms"] == pytest.approx(ingested_ms - received_ms, abs=1)
 
 
 def test_the_configured_zone_is_handed_to_the_plugin() -> None:
