@@ -1,8 +1,8 @@
 """Alert events with stable ids, as published to ActiveMQ and kept in ES.
 
-Kinds: `fired`, `reminder`, `resolved` (live episode); `occurred`: a whole episode found in readings the job had not evaluated in time (job down): one dated
-event with its true start and end (`episode_end`). `flapping` / `settled`: the line crosses its threshold
-too often / is steady again.
+Kinds: `fired`, `reminder`, `resolved` (live episode); `occurred` (a whole episode found in readings older
+than the late horizon: one dated event with start, end, duration); `flapping` (the line crosses its
+threshold too often: no leak/resolved events until it settles) and `settled`.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ class AlertEvent(BaseModel):
         description="resolved/occurred: first healthy reading (occurred: the last breaching one when the "
         "late data ends while breaching); settled: start of the steady run",
     )
+    duration_s: float | None = Field(default=None, description="episode_end - episode_start, seconds")
     flaps: int | None = Field(default=None, description="flapping/settled: crossings within the window")
     flap_window_s: float | None = Field(default=None, description="flapping/settled: that window, seconds")
     reminder_number: int = 0
@@ -77,6 +78,10 @@ class AlertEvent(BaseModel):
             customer=ctx.get("customer"),
             at=change.at,
             episode_start=change.episode_start,
+            episode_end=change.end,
+            duration_s=(change.end - change.episode_start).total_seconds() if change.end else None,
+            flaps=change.flaps,
+            flap_window_s=rule.flapping.window.total_seconds() if change.flaps is not None else None,
             reminder_number=change.number,
             values=dict(state.last_values),
             recipients=list(rule.recipients),

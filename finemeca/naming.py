@@ -131,8 +131,6 @@ DLQ_TRUNCATED_FROM = "dlq_truncated_from"
 # Set on a message re-driven from a DLQ (epoch ms; the reason it had): the consumer tries it again.
 REDRIVEN_AT = "redriven_at"
 REDRIVEN_FROM_REASON = "redriven_from_reason"
-# Headers a re-driven message keeps from its dead-lettered copy.
-FORWARDED_HEADERS = frozenset({"content-type", HEADER_SENSOR, HEADER_MQTT_TOPIC, HEADER_RECEIVED_AT})
 
 
 # Kibana saved objects: ids are uuid5 of a readable name, so re-importing overwrites instead of duplicating,

@@ -22,7 +22,7 @@ console = Console()
 
 SENSOR = typer.Option(..., envvar="SENSOR", help=f"sensor kind: {', '.join(available_sensors())}")
 REASON = typer.Option(None, help="only messages whose reason contains this text")
-STAGE = typer.Option(None, help="only this stage: gateway, parse, validate, transform, index")
+STAGE = typer.Option(None, help="only this stage: gateway, parse, validate, transform, index, conflict")
 
 
 def _check(sensor: str) -> None:

@@ -11,6 +11,7 @@ from stomp.utils import Frame
 
 from finemeca import naming
 from finemeca.config import StompSettings
+from finemeca.deadletter import redrive_headers
 from finemeca.stomp_link import StompLink, ack_id
 
 
@@ -132,10 +133,8 @@ def redrive(
             letter = _to_dead_letter(frame)
             if letter.message_id not in wanted:
                 break  # arrived after the snapshot (maybe one we just re-drove): leave it for next time
-            keep = {k: v for k, v in letter.headers.items() if k in naming.FORWARDED_HEADERS}
-            keep["redriven_from_reason"] = letter.reason[:300]
-            keep["redriven_at"] = str(int(time.time() * 1000))
-            link.send_confirmed(data_queue, letter.body, keep)
+            headers = redrive_headers(letter.headers, int(time.time() * 1000))
+            link.send_confirmed(data_queue, letter.body, headers)
             link.ack(ack_id(frame), generation)
             wanted.discard(letter.message_id)
             moved += 1

@@ -22,6 +22,9 @@ class IngestorSettings(BaseSettings):
     )
     prefetch: int | None = Field(None, description="ActiveMQ prefetch; default (workers + 1) x batch_size")
     max_retry_backoff_s: float = Field(30.0, gt=0, description="cap of the retry backoff for 429/5xx")
+    stuck_after_s: float = Field(
+        120.0, gt=0, description="/healthz turns not-ok when a batch has been in work this long"
+    )
     index_replicas: int = Field(0, ge=0, description="replicas of the daily indices (0 on one node)")
     index_shards: int = Field(1, ge=1)
     refresh_interval: str = Field("1s", description="index refresh interval (searchable delay)")

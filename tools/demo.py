@@ -89,8 +89,8 @@ def demo(
         up(None)
     prefix = ElasticsearchSettings().index_prefix
     log_dir = Path("var/demo/logs").resolve()
-    pipeline = LocalPipeline(sensors, log_dir, env={"ALERTS_INTERVAL": "10s"})
-    pipeline.add("alerts", ["alerts", "run", "--interval", "10s"])
+    pipeline = LocalPipeline(sensors, log_dir, env={"ALERTS_INTERVAL": "2s"})
+    pipeline.add("alerts", ["alerts", "run"])
     pipeline.add(
         "mailer", ["mailer", "run"], env={"MAILER_DEFAULT_RECIPIENTS": "maintenance@finemeca.example"}
     )

@@ -69,7 +69,7 @@ def alert_settings(
         state_index=f"{unique_name}-alerts-state",
         history_index=f"{unique_name}-alerts-history",
         queue=f"/queue/{unique_name}.alerts",
-        ingest_delay=timedelta(0),
+        ingest_slack=timedelta(0),
         catch_up_step=timedelta(minutes=5),
         first_lookback=timedelta(minutes=10),
     )
@@ -100,7 +100,7 @@ def env_for(
         "ALERTS_STATE_INDEX": alert_settings.state_index,
         "ALERTS_HISTORY_INDEX": alert_settings.history_index,
         "ALERTS_QUEUE": alert_settings.queue,
-        "ALERTS_INGEST_DELAY": "0",
+        "ALERTS_INGEST_SLACK": "0",
         "ALERTS_CATCH_UP_STEP": "5m",
         "ALERTS_FIRST_LOOKBACK": "10m",
         "MAILER_QUEUE": mailer_settings.queue,
@@ -138,10 +138,20 @@ def running_mailer(
 
 
 def air_doc(
-    device: int, at: datetime, pressure: float, msg_count: int, opening: float = 5.0
+    device: int,
+    at: datetime,
+    pressure: float,
+    msg_count: int,
+    opening: float = 5.0,
+    received: datetime | None = None,
+    ingested: datetime | None = None,
 ) -> dict[str, Any]:
+    """An air document as the ingestor writes it: by default received at device time, indexed 1 s later."""
+    received = received or at
     return {
         "@timestamp": at.isoformat(),
+        "received_at": received.isoformat(),
+        "ingested_at": (ingested or received + timedelta(seconds=1)).isoformat(),
         "sensor": "air",
         "customer": "finemeca",
         "gateway_id": 170,

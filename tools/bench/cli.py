@@ -13,6 +13,7 @@ from rich.console import Console
 from finemeca.config import ObservabilitySettings
 from finemeca.es import make_client
 from finemeca.logs import configure_logging
+from tools.bench import alerts_latency as latency
 from tools.bench import report
 from tools.bench.machine import describe
 from tools.bench.suite import PipelineOptions, PipelineResult, run_alerts, run_pipeline
@@ -114,6 +115,22 @@ def alerts(quick: bool = QUICK, alert_devices: int = ALERT_DEVICES, output: Path
     figures = run_alerts(200 if quick else alert_devices, console)
     console.print(report.alerts_table(figures))
     _write(output, None, figures)
+
+
+@app.command(name="alerts-latency")
+def alerts_latency(
+    leaks: int = typer.Option(
+        15, help="leaks started one after the other (30 s apart), one per line (<= 15)"
+    ),
+    peer: bool = typer.Option(True, help="run ElastAlert2 side by side"),
+    output: Path = OUTPUT,
+) -> None:
+    """First low reading -> mail, p50/p95, for our alert job and ElastAlert2 on the same data."""
+    result = latency.run(leaks=leaks, with_elastalert2=peer)
+    section = latency.markdown_section(result, "finemeca bench alerts-latency")
+    console.print(section)
+    latency.write_section(section, output)
+    console.print(f"written: {output}")
 
 
 @app.command(name="all")
