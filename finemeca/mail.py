@@ -1,25 +1,62 @@
-"""SMTP delivery shared by the alert mailer and the weekly report (smtplib): plain, STARTTLS or implicit TLS, optional auth; retries transient failures."""
+"""SMTP delivery shared by the alert mailer and the weekly report (smtplib): plain, STARTTLS or implicit
+TLS, optional auth.
+
+Every failure is classified: a 5xx reply is permanent (`PermanentSmtpError`: the event goes to the DLQ at
+once); connection errors, timeouts, a dropped session and 4xx replies are transient (`TransientSmtpError`)
+and `deliver` retries them with the project's backoff (`finemeca.retry`) until the server answers, a stop
+is requested, or the policy's age is exhausted.
+"""
 
 from __future__ import annotations
 
 import smtplib
 import ssl
-import time
+import threading
 from collections.abc import Callable
 from email.message import EmailMessage
 
 from finemeca.config import SmtpSettings
+from finemeca.errors import PermanentError, TransientError
 from finemeca.logs import get_logger
+from finemeca.retry import RetryPolicy, retrying
 
 log = get_logger(__name__)
 
 
-class PermanentSmtpError(RuntimeError):
+class PermanentSmtpError(PermanentError):
     """The server refused for good (5xx): retrying would not help."""
 
 
+class TransientSmtpError(TransientError):
+    """The server is unreachable, timed out, dropped the session or answered 4xx: retry later."""
+
+
+def classify(exc: Exception, server: str) -> PermanentSmtpError | TransientSmtpError:
+    """The error to raise for an smtplib/socket failure talking to `server`."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        text = f"{server} refused every recipient: {exc.recipients}"
+        permanent = codes and all(500 <= c < 600 for c in codes)
+        return PermanentSmtpError(text) if permanent else TransientSmtpError(text)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        error = (
+            exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+        )
+        text = f"{server} answered {exc.smtp_code} {error}"
+        return PermanentSmtpError(text) if 500 <= exc.smtp_code < 600 else TransientSmtpError(text)
+    return TransientSmtpError(f"{server}: {type(exc).__name__}: {exc}")
+
+
 def send_once(message: EmailMessage, settings: SmtpSettings) -> None:
-    """Deliver one message; returns once the server accepted it for every recipient."""
+    """Deliver one message; returns once the server accepted it (raises a classified error otherwise)."""
+    server = f"SMTP {settings.host}:{settings.port}"
+    try:
+        _send(message, settings)
+    except (OSError, smtplib.SMTPException) as exc:  # socket errors and timeouts are OSError
+        raise classify(exc, server) from exc
+
+
+def _send(message: EmailMessage, settings: SmtpSettings) -> None:
     context = ssl.create_default_context()
     if settings.security == "tls":
         client: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -34,38 +71,27 @@ def send_once(message: EmailMessage, settings: SmtpSettings) -> None:
             client.ehlo()
         if settings.username and settings.password:
             client.login(settings.username, settings.password.get_secret_value())
-        try:
-            refused = client.send_message(message)
-        except smtplib.SMTPRecipientsRefused as exc:
-            raise PermanentSmtpError(f"all recipients refused: {exc.recipients}") from exc
-        except smtplib.SMTPResponseException as exc:
-            if 500 <= exc.smtp_code < 600:
-                raise PermanentSmtpError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from exc
-            raise
+        refused = client.send_message(message)
         if refused:
-            log.warning("mail.recipients_refused", refused=list(refused))
+            log.warning("smtp.recipients_refused", refused=list(refused))
 
 
-def send_with_retries(
-    message: EmailMessage,
+def deliver(
+    compose: Callable[[], EmailMessage],
     settings: SmtpSettings,
-    attempts: int,
-    backoff_initial: float,
-    backoff_max: float,
-    sleep: Callable[[float], None] = time.sleep,
+    policy: RetryPolicy,
+    stop: threading.Event | None = None,
+    name: str = "mailer.smtp",
 ) -> int:
-    """Retry transient failures with exponential backoff; returns the attempts used, raises the last error."""
-    delay = backoff_initial
-    for attempt in range(1, attempts + 1):
-        try:
-            send_once(message, settings)
-            return attempt
-        except PermanentSmtpError:
-            raise
-        except (OSError, smtplib.SMTPException) as exc:
-            if attempt == attempts:
-                raise
-            log.warning("mail.smtp_retry", attempt=attempt, error=str(exc), retry_in=delay)
-            sleep(delay)
-            delay = min(backoff_max, delay * 2)
-    raise AssertionError("unreachable")
+    """Send `compose()` (re-composed at each attempt), retrying transient failures per `policy`;
+    returns the attempts used; retries are logged as `<name>.retry`.
+
+    Raises `PermanentSmtpError` at once, the last `TransientSmtpError` when the policy gives up, or
+    `StopRequested` when `stop` is set while waiting.
+    """
+    attempts = 0
+    for attempt in retrying(policy, stop=stop, retry_on=(TransientSmtpError,), name=name):
+        with attempt:
+            attempts = attempt.retry_state.attempt_number
+            send_once(compose(), settings)
+    return attempts

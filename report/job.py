@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -11,7 +12,8 @@ from elasticsearch import Elasticsearch
 
 from finemeca.config import SmtpSettings
 from finemeca.logs import get_logger
-from finemeca.mail import send_with_retries
+from finemeca.mail import deliver
+from finemeca.retry import RetryPolicy
 from report import sent
 from report.chart import pressure_chart
 from report.costs import ReportConfig
@@ -21,6 +23,7 @@ from report.settings import ReportSettings
 from report.week import Week, last_full_week, parse_week
 
 log = get_logger(__name__)
+SMTP_RETRY = RetryPolicy(initial=1.0, cap=60.0, max_attempts=5)  # then the run fails; the loop retries later
 
 
 @dataclass
@@ -79,11 +82,15 @@ def run_weekly(
                 Outcome(name, target.label, "written", str(write_files(dry_run_dir, report, message)))
             )
             continue
-        send_with_retries(message, smtp, attempts=5, backoff_initial=1.0, backoff_max=60.0)
+        deliver(functools.partial(_same, message), smtp, SMTP_RETRY, name="report.smtp")
         sent.mark_sent(es, settings.sent_index_name(), name, target.label, report.total_cost)
         log.info("report.sent", customer=name, week=target.label, recipients=len(customer.recipients))
         outcomes.append(Outcome(name, target.label, "sent", ", ".join(customer.recipients)))
     return outcomes
+
+
+def _same(message: EmailMessage) -> EmailMessage:
+    return message
 
 
 def write_files(directory: Path, report: WeeklyReport, message: EmailMessage) -> Path:
