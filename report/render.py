@@ -36,8 +36,10 @@ def one_line(value: object, limit: int = 200) -> str:
 
 
 def hours(value: timedelta) -> str:
-    """`3 h 05 min` (minutes rounded down), `0 min` for nothing."""
+    """`3 h 05 min` (minutes rounded down), `42 s` under a minute, `0 min` for nothing."""
     minutes = int(value.total_seconds() // 60)
+    if minutes == 0 and value.total_seconds() >= 1:
+        return f"{int(value.total_seconds())} s"
     return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
 
 
