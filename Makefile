@@ -34,7 +34,7 @@ stack-down: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy finemeca sensors gateway ingestor alerts kibana statuspage tools
+	$(VENV)/bin/mypy finemeca sensors gateway ingestor alerts kibana statuspage report tools
 	$(VENV)/bin/lint-imports --no-cache   # the layer contract of pyproject.toml [tool.importlinter]
 	.ci/actionlint                        # the release workflow (.github/workflows/)
 

@@ -11,6 +11,7 @@ import typer
 from alerts.catalog import load_catalog
 from alerts.clock import Clock, ScaledClock, SystemClock
 from alerts.durations import format_duration, parse_duration
+from alerts.evaluate import TimePolicy
 from alerts.job import AlertJob
 from alerts.publisher import StompPublisher
 from alerts.replay import replay
@@ -42,7 +43,7 @@ def _parse_time(value: str) -> datetime:
 
 @app.command()
 def run(
-    interval: str = typer.Option("", help="time between cycles, e.g. 30s (default ALERTS_INTERVAL)"),
+    interval: str = typer.Option("", help="time between cycles, e.g. 2s (default ALERTS_INTERVAL)"),
     once: bool = typer.Option(False, "--once", help="run one cycle and exit"),
     rules: list[Path] = typer.Option([], "--rules", help="extra rule file or directory (repeatable)"),
     now: str = typer.Option("", help="evaluate as of this time (ISO or now-1h): replays and tests"),
@@ -95,11 +96,12 @@ def test_rule(
     rule: str = typer.Argument(..., help="rule file, or the name of a loaded rule"),
     from_: str = typer.Option("now-24h", "--from", help="ISO time or now-<duration>"),
     to: str = typer.Option("now", "--to", help="ISO time or now-<duration>"),
-    step: str = typer.Option("1m", help="evaluation window, like the job's interval"),
+    step: str = typer.Option("1m", help="ingest-time slice evaluated at once (like the job's interval)"),
     index: str = typer.Option("", help="read this index instead of the rule's"),
     rules: list[Path] = typer.Option([], "--rules", help="extra rule file or directory"),
 ) -> None:
-    """Replay a rule over stored data and print what would have fired. Sends and stores nothing."""
+    """Replay a rule over the data indexed (ingested_at) in [--from, --to) and print what the job would have
+    said. Sends and stores nothing."""
 
     settings = AlertSettings()
     start, end = _parse_time(from_), _parse_time(to)
@@ -107,14 +109,17 @@ def test_rule(
     total = 0
     for one in _find_rule(rule, rules):
         target = index or one.index or settings.data_index_for(one.sensor)
-        events = replay(
-            es, one, target, start, end, parse_duration(step), settings.top_hits, settings.page_size
-        )
+        times = TimePolicy(settings.late_horizon, settings.future_tolerance, settings.page_size)
+        events = replay(es, one, target, start, end, parse_duration(step), times)
         typer.echo(f"rule {one.name} ({one.kind}) on {target}, {start.isoformat()} -> {end.isoformat()}:")
         for e in events:
             since = format_duration(e.at - e.episode_start)
             extra = f" #{e.reminder_number}" if e.kind == "reminder" else ""
-            values = ", ".join(f"{k}={v}" for k, v in e.values.items())
+            if e.episode_end is not None:
+                extra += f" {e.episode_start.isoformat()} -> {e.episode_end.isoformat()}"
+            if e.flaps is not None:
+                extra += f" ({e.flaps} crossings)"
+            values = ", ".join(f"{k}={v}" for k, v in e.observed_values().items())  # the op that held
             typer.echo(f"  {e.at.isoformat()}  {e.kind:<8}{extra}  {e.device_key}  (+{since})  {values}")
         typer.echo(f"  {len(events)} event(s)")
         total += len(events)

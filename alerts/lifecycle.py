@@ -1,20 +1,22 @@
-"""Pure alert lifecycle per (rule, device): ok -> pending -> firing -> (resolved) ok.
+"""Pure alert lifecycle per (rule, device): ok -> pending -> firing -> (resolved) ok, plus flapping.
 
 No I/O and no clock: every function takes the reading time or `now` and returns the new state plus the
-transitions to announce. Flapping is damped three ways: debounce before firing (N readings / duration),
-hysteresis in the rule kind (a *marginal* reading neither breaches nor heals), and a resolve policy
-(N healthy readings lasting D, never before `min_firing`).
+transitions to announce. Damping: debounce before firing (N readings / duration), hysteresis in the rule
+kind (a *marginal* reading neither breaches nor heals), a resolve policy (N healthy readings lasting D,
+never before `min_firing`), and flapping: more than N crossings within a window turn the device into
+`flapping` (one event, no leak/resolved events) until it kept one side for `settle` (one event).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from alerts.flapping import Flapping
 from alerts.rules import Debounce, Reminders, Resolve
 
 MAX_COALESCED_REMINDERS = 1000  # bound on the loop that skips reminders missed while the job was down
@@ -30,22 +32,28 @@ class Status(StrEnum):
     OK = "ok"
     PENDING = "pending"
     FIRING = "firing"
+    FLAPPING = "flapping"
 
 
 class Transition(StrEnum):
     FIRED = "fired"
     REMINDER = "reminder"
     RESOLVED = "resolved"
+    FLAPPING = "flapping"
+    SETTLED = "settled"
+    OCCURRED = "occurred"  # a whole episode found in readings older than the late horizon
 
 
 @dataclass(frozen=True)
 class Observation:
-    """One reading of one device judged by a rule kind."""
+    """One reading of one device judged by a rule kind. `at` is the evaluation time of the reading (device
+    time, or receive time for a clock ahead); `since`, when set, is when the condition began (silence)."""
 
     at: datetime
     verdict: Verdict
     values: dict[str, Any] = field(default_factory=dict)
     context: dict[str, Any] = field(default_factory=dict)  # device_name, line, customer ...
+    since: datetime | None = None
 
 
 class AlertState(BaseModel):
@@ -65,7 +73,15 @@ class AlertState(BaseModel):
     last_resolved_at: datetime | None = None
     last_values: dict[str, Any] = Field(default_factory=dict)
     context: dict[str, Any] = Field(default_factory=dict)
-    evaluated_until: datetime | None = None
+    # flapping: the last clear verdict, the current run of equal verdicts and recent crossings
+    last_verdict: Verdict | None = None
+    run_since: datetime | None = None
+    run_readings: int = 0
+    crossings: list[datetime] = Field(default_factory=list)
+    flapping_since: datetime | None = None
+    # bookkeeping of the job: last reading applied, and the ingest watermark this state includes
+    last_reading_at: datetime | None = None
+    ingested_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +89,7 @@ class Policy:
     debounce: Debounce
     resolve: Resolve
     reminders: Reminders
+    flapping: Flapping = field(default_factory=Flapping)
 
 
 @dataclass(frozen=True)
@@ -84,6 +101,8 @@ class Change:
     episode_start: datetime
     number: int
     state: AlertState
+    end: datetime | None = None  # resolved / settled / occurred: when the episode ended
+    flaps: int | None = None  # flapping / settled: crossings seen within the window
 
 
 def observe(state: AlertState, obs: Observation, policy: Policy) -> tuple[AlertState, list[Change]]:
@@ -92,22 +111,71 @@ def observe(state: AlertState, obs: Observation, policy: Policy) -> tuple[AlertS
     s.context = {**s.context, **obs.context}
     if obs.values:
         s.last_values = dict(obs.values)
+    s.last_reading_at = obs.at
+    _track_crossings(s, obs, policy.flapping)
+    if s.status == Status.FLAPPING:
+        return _observe_flapping(s, obs, policy)
+    if policy.flapping.enabled and len(s.crossings) > policy.flapping.crossings:
+        return _start_flapping(s, obs)
     if s.status == Status.FIRING:
         return _observe_firing(s, obs, policy)
     if obs.verdict != Verdict.BREACH:
         s.status, s.breach_since, s.breach_readings = Status.OK, None, 0
         return s, []
     if s.status == Status.OK:
-        s.status, s.breach_since, s.breach_readings = Status.PENDING, obs.at, 0
+        s.status, s.breach_since, s.breach_readings = Status.PENDING, obs.since or obs.at, 0
     s.breach_readings += 1
+    return s, _maybe_fire(s, obs.at, policy)
+
+
+def _maybe_fire(s: AlertState, at: datetime, policy: Policy) -> list[Change]:
     assert s.breach_since is not None
-    held = obs.at - s.breach_since
-    if s.breach_readings >= policy.debounce.readings and held >= policy.debounce.duration:
-        s.status = Status.FIRING
-        s.episode_start, s.fired_at, s.last_notified_at = s.breach_since, obs.at, obs.at
-        s.reminders_sent, s.recovery_since, s.recovery_readings = 0, None, 0
-        return s, [Change(Transition.FIRED, obs.at, s.breach_since, 0, s)]
-    return s, []
+    held = at - s.breach_since
+    if s.breach_readings < policy.debounce.readings or held < policy.debounce.duration:
+        return []
+    s.status = Status.FIRING
+    s.episode_start, s.fired_at, s.last_notified_at = s.breach_since, at, at
+    s.reminders_sent, s.recovery_since, s.recovery_readings = 0, None, 0
+    return [Change(Transition.FIRED, at, s.breach_since, 0, s.model_copy(deep=True))]
+
+
+def _track_crossings(s: AlertState, obs: Observation, flapping: Flapping) -> None:
+    """A crossing = a clear verdict different from the previous clear one (marginal readings are neither)."""
+    if obs.verdict == Verdict.MARGINAL:
+        return
+    if s.last_verdict is not None and obs.verdict != s.last_verdict:
+        s.crossings.append(obs.at)
+        s.run_since, s.run_readings = obs.at, 0
+    elif s.run_since is None:
+        s.run_since = obs.since or obs.at
+    s.run_readings += 1
+    s.last_verdict = obs.verdict
+    s.crossings = [at for at in s.crossings if obs.at - at <= flapping.window][-(flapping.crossings + 1) :]
+
+
+def _start_flapping(s: AlertState, obs: Observation) -> tuple[AlertState, list[Change]]:
+    flaps = len(s.crossings)
+    s.status, s.flapping_since = Status.FLAPPING, s.crossings[0]
+    s.breach_since = s.episode_start = s.fired_at = s.recovery_since = s.last_notified_at = None
+    s.breach_readings = s.recovery_readings = s.reminders_sent = 0
+    return s, [Change(Transition.FLAPPING, obs.at, s.flapping_since, 0, s.model_copy(deep=True), flaps=flaps)]
+
+
+def _observe_flapping(s: AlertState, obs: Observation, policy: Policy) -> tuple[AlertState, list[Change]]:
+    assert s.flapping_since is not None and s.run_since is not None
+    if obs.verdict == Verdict.MARGINAL or obs.at - s.run_since < policy.flapping.settle:
+        return s, []
+    settled = Change(
+        Transition.SETTLED, obs.at, s.flapping_since, 0, s.model_copy(deep=True), end=s.run_since,
+        flaps=len(s.crossings),
+    )  # fmt: skip
+    s.flapping_since, s.crossings = None, []
+    s.status, s.breach_since, s.breach_readings = Status.OK, None, 0
+    if s.last_verdict != Verdict.BREACH:
+        return s, [settled]
+    # settled on the breaching side: the leak is real, announce it now (the run already met the debounce?)
+    s.status, s.breach_since, s.breach_readings = Status.PENDING, s.run_since, s.run_readings
+    return s, [settled, *_maybe_fire(s, obs.at, policy)]
 
 
 def _observe_firing(s: AlertState, obs: Observation, policy: Policy) -> tuple[AlertState, list[Change]]:
@@ -125,13 +193,13 @@ def _observe_firing(s: AlertState, obs: Observation, policy: Policy) -> tuple[Al
     )
     if not healed:
         return s, []
-    episode = s.episode_start
+    episode, ended = s.episode_start, s.recovery_since
     resolved = s.model_copy(deep=True)
     s.status = Status.OK
     s.breach_since = s.episode_start = s.fired_at = s.recovery_since = s.last_notified_at = None
     s.breach_readings = s.recovery_readings = s.reminders_sent = 0
     s.last_resolved_at = obs.at
-    return s, [Change(Transition.RESOLVED, obs.at, episode, 0, resolved)]
+    return s, [Change(Transition.RESOLVED, obs.at, episode, 0, resolved, end=ended)]
 
 
 def tick(state: AlertState, now: datetime, policy: Policy) -> tuple[AlertState, list[Change]]:
@@ -149,3 +217,32 @@ def tick(state: AlertState, now: datetime, policy: Policy) -> tuple[AlertState, 
         return state, []
     s = state.model_copy(update={"reminders_sent": number, "last_notified_at": due})
     return s, [Change(Transition.REMINDER, now, state.episode_start, number, s)]
+
+
+def past_episodes(
+    rule: str, device_key: str, observations: list[Observation], policy: Policy
+) -> list[Change]:
+    """Readings older than the late horizon: a throw-away lifecycle from `ok` finds the episodes; each one
+    becomes a single dated `occurred` change (start, end, duration). The live state is not touched."""
+    no_flap = replace(policy, flapping=policy.flapping.model_copy(update={"enabled": False}))
+    state = AlertState(rule=rule, device_key=device_key)
+    found: list[Change] = []
+    fired: Change | None = None
+    last_breach: datetime | None = None
+    for obs in observations:
+        state, changes = observe(state, obs, no_flap)
+        if obs.verdict == Verdict.BREACH:
+            last_breach = obs.at
+        for change in changes:
+            if change.kind == Transition.FIRED:
+                fired = change
+            elif change.kind == Transition.RESOLVED and fired is not None:
+                found.append(_occurred(fired, change.end or change.at, change.state))
+                fired = None
+    if fired is not None and last_breach is not None:  # the stored past ends while still breaching
+        found.append(_occurred(fired, last_breach, state))
+    return found
+
+
+def _occurred(fired: Change, end: datetime, state: AlertState) -> Change:
+    return Change(Transition.OCCURRED, fired.episode_start, fired.episode_start, 0, state, end=end)

@@ -15,3 +15,14 @@ CYCLE_SECONDS = Histogram(
     "Duration of one cycle over every rule",
     buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60),
 )
+READINGS = Counter(
+    "finemeca_alerts_readings_total",
+    "Readings handed to a rule, by path: live, past (older than the late horizon -> occurred events), "
+    "healthy_bounds (proven healthy by the device's bounds), no_value, clock_ahead, out_of_order",
+    ["rule", "path"],
+)
+CATCH_UP_TRUNCATED = Counter(
+    "finemeca_alerts_catch_up_truncated_total",
+    "Times a watermark older than ALERTS_MAX_CATCH_UP was moved",
+    ["rule"],
+)

@@ -1,4 +1,9 @@
-"""`finemeca alerts test`: replay one rule over stored data with in-memory state; sends and stores nothing."""
+"""`finemeca alerts test`: replay one rule over stored data with in-memory state; sends and stores nothing.
+
+The same core as the live job (`SliceEvaluator`): the data is followed in the order it was indexed
+(`ingested_at` in [start, end), one slice per `step`), so a replay shows exactly what the job would have
+said, including the dated `occurred` events of late data.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from elasticsearch import Elasticsearch
 
-from alerts.evaluate import evaluate_window
+from alerts.evaluate import SliceEvaluator, TimePolicy
 from alerts.events import AlertEvent
 from alerts.rules import Rule
 from alerts.state import Stored
@@ -19,19 +24,19 @@ def replay(
     start: datetime,
     end: datetime,
     step: timedelta,
-    top_hits: int = 20,
-    page_size: int = 2000,
+    times: TimePolicy | None = None,
 ) -> list[AlertEvent]:
-    """Every event the rule would have produced over [start, end), evaluated window by window."""
+    """Every event the rule would have produced over [start, end), evaluated slice by slice."""
+    evaluator = SliceEvaluator(es, rule, index, times or TimePolicy())
     states: dict[str, Stored] = {}
     events: list[AlertEvent] = []
     generated = datetime.now(UTC)
     cursor = start
     while cursor < end:
-        window_end = min(cursor + step, end)
-        result = evaluate_window(es, rule, index, states, cursor, window_end, top_hits, page_size)
+        slice_end = min(cursor + step, end)
+        result = evaluator.evaluate(states, cursor, slice_end, slice_end)
         for item in result.changed:
             states[item.state.device_key] = item
         events += [AlertEvent.from_change(rule, change, generated) for change in result.changes]
-        cursor = window_end
+        cursor = slice_end
     return events

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from alerts.durations import Duration
+from alerts.flapping import Flapping
 from alerts.rule_kinds import KINDS, rule_model
 from finemeca.errors import ConfigurationError
 from sensors.registry import available_sensors, get_sensor
@@ -75,6 +76,7 @@ class RuleBase(_Strict):
     debounce: Debounce = Debounce()
     resolve: Resolve = Resolve()
     reminders: Reminders = Reminders()
+    flapping: Flapping = Flapping()
     recipients: list[str] = Field(default_factory=list)
 
 

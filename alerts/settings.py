@@ -41,22 +41,40 @@ class AlertSettings(BaseSettings):
     state_index: str = Field(default="", description="default <index_prefix>-alerts-state")
     history_index: str = Field(default="", description="default <index_prefix>-alerts-history")
     queue: str = Field(default="", description="default /queue/<queue_prefix>.alerts")
-    interval: Duration = timedelta(seconds=30)
-    ingest_delay: Duration = Field(
-        default=timedelta(seconds=30),
-        description="evaluate up to now - delay so late documents are not missed",
+    interval: Duration = Field(default=timedelta(seconds=2), description="time between two cycles")
+    timer_interval: Duration = Field(
+        default=timedelta(seconds=30), description="how often time-driven rules (silent, gaps) are judged"
+    )
+    ingest_slack: Duration = Field(
+        default=timedelta(seconds=1),
+        description="readings are taken up to now - (index refresh interval + this slack), by ingested_at: "
+        "the slack covers the ingestor's bulk request after it stamped ingested_at",
+    )
+    recheck: Duration = Field(
+        default=timedelta(minutes=2),
+        description="recent slices are recounted each cycle: documents that became searchable after their "
+        "slice was evaluated are logged (alerts.late_visible) and counted",
     )
     catch_up_step: Duration = Field(
-        default=timedelta(minutes=5), description="window size used when replaying a missed range in order"
+        default=timedelta(minutes=5),
+        description="ingest-time slice used when catching up, each one committed",
     )
     first_lookback: Duration = Field(
         default=timedelta(minutes=10), description="where a brand-new rule starts (no watermark yet)"
     )
     max_catch_up: Duration = Field(
-        default=timedelta(days=7), description="a watermark older than this is moved forward (and logged)"
+        default=timedelta(days=7),
+        description="a watermark older than this is moved forward (logged, counted)",
     )
-    page_size: int = Field(default=2000, description="devices per composite-aggregation page")
-    top_hits: int = Field(default=20, description="latest readings per device and window (<= 100)")
+    late_horizon: Duration = Field(
+        default=timedelta(hours=1),
+        description="a reading indexed more than this after its device time gives a dated 'occurred' event",
+    )
+    future_tolerance: Duration = Field(
+        default=timedelta(seconds=60),
+        description="a device time ahead of the receive time by more than this is judged at the receive time",
+    )
+    page_size: int = Field(default=2000, description="devices per composite-aggregation page / scroll page")
 
     @model_validator(mode="after")
     def _names_from_prefixes(self) -> AlertSettings:

@@ -46,7 +46,13 @@ class StompSettings(BaseSettings):
     password: SecretStr | None = None
     tls: bool = False
     ca_file: Path | None = None
-    heartbeat_ms: int = 10_000
+    heartbeat_ms: int = Field(10_000, description="STOMP heart-beat interval, both ways")
+    heartbeat_grace: float = Field(
+        3.0,
+        description="the broker is declared dead after heartbeat_ms x this without a frame (a 20 s stall of "
+        "either side survives); the broker's stomp connector uses the same multiplier "
+        "(transport.hbGracePeriodMultiplier) for our heart-beats",
+    )
     queue_prefix: str = Field("finemeca", description="queues are <prefix>.<sensor>.data")
 
     def hosts(self) -> list[tuple[str, int]]:

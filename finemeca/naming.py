@@ -147,8 +147,9 @@ DLQ_SENSOR = "dlq_sensor"
 DLQ_AT = "dlq_at"
 DLQ_ORIGIN = "dlq_origin"
 DLQ_TRUNCATED_FROM = "dlq_truncated_from"
-# Headers a re-driven message keeps from its dead-lettered copy.
-FORWARDED_HEADERS = frozenset({"content-type", HEADER_SENSOR, HEADER_MQTT_TOPIC, HEADER_RECEIVED_AT})
+# Set on a message re-driven from a DLQ (epoch ms; the reason it had): the consumer tries it again.
+REDRIVEN_AT = "redriven_at"
+REDRIVEN_FROM_REASON = "redriven_from_reason"
 
 
 # Kibana saved objects: ids are uuid5 of a readable name, so re-importing overwrites instead of duplicating,

@@ -121,6 +121,7 @@ class StompLink:
             conn = stomp.Connection12(
                 self.settings.hosts(),
                 heartbeats=(hb, hb),
+                heart_beat_receive_scale=self.settings.heartbeat_grace,
                 auto_decode=False,
                 reconnect_attempts_max=1,
                 timeout=10,

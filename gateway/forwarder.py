@@ -10,7 +10,13 @@ from stomp.exception import StompException
 
 from finemeca import naming
 from finemeca.batching import take_batch
-from finemeca.deadletter import dead_letter_headers
+from finemeca.deadletter import (
+    dead_letter_headers,
+    header_value,
+    record_document,
+    record_message,
+    truncate_body,
+)
 from finemeca.errors import StopRequested
 from finemeca.logs import get_logger
 from finemeca.retry import RetryPolicy, retrying
@@ -129,7 +135,7 @@ class Forwarder:
             headers = {
                 "content-type": "application/json",
                 naming.HEADER_SENSOR: self.sensor,
-                naming.HEADER_MQTT_TOPIC: message.topic,
+                naming.HEADER_MQTT_TOPIC: header_value(message.topic),
                 naming.HEADER_RECEIVED_AT: str(message.received_ms),
             }
             body = forwarded_body(message.payload)
@@ -139,17 +145,7 @@ class Forwarder:
             if reason is None:
                 frames.append((self.destination, body, headers))
                 continue
-            log.warning(
-                "gateway.dead_letter",
-                sensor=self.sensor,
-                topic=message.topic[: naming.MAX_TOPIC_SHOWN],
-                reason=reason,
-            )
-            kept = message.payload[: self.settings.max_message_bytes]  # keep the DLQ itself bounded
-            dlq_headers = dead_letter_headers(reason, "gateway", self.sensor, message.topic, headers)
-            if len(kept) < len(message.payload):
-                dlq_headers[naming.DLQ_TRUNCATED_FROM] = str(len(message.payload))
-            frames.append((self.dlq, kept, dlq_headers))
+            frames.extend(self._dead_letter_frames(message, headers, reason))
             rejected += 1
         tx = self.link.begin()
         try:
@@ -158,4 +154,21 @@ class Forwarder:
             self.link.abort(tx)
             raise
         self.link.commit(tx, timeout=self.settings.commit_timeout_s)
-        return len(frames) - rejected, rejected
+        return len(frames) - 2 * rejected, rejected
+
+    def _dead_letter_frames(
+        self, message: MqttMessage, headers: dict[str, str], reason: str
+    ) -> list[tuple[str, bytes, dict[str, str]]]:
+        """The DLQ copy (whole body up to the dead-letter maximum) and its record for the dead-letters
+        index, which the ingestor indexes from the data queue: both in the batch's transaction."""
+        log.warning(
+            "gateway.dead_letter",
+            sensor=self.sensor,
+            topic=message.topic[: naming.MAX_TOPIC_SHOWN],
+            reason=reason,
+        )
+        dlq_headers = dead_letter_headers(reason, "gateway", self.sensor, message.topic, headers)
+        body = truncate_body(message.payload, self.settings.dead_letter_max_bytes, dlq_headers)
+        record = record_document(reason, "gateway", self.sensor, message.payload)
+        record_body, record_headers = record_message(record)
+        return [(self.dlq, body, dlq_headers), (self.destination, record_body, record_headers)]

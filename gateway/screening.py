@@ -62,6 +62,8 @@ def rejection_reason(body: bytes, max_bytes: int) -> str | None:
         return f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
     except DuplicateKeyError as exc:
         return f"not strict JSON: {exc}"
+    except RecursionError:
+        return "not JSON this service can read: nested too deeply"
     if not isinstance(data, dict):
         return f"JSON must be an object, got {type(data).__name__}"
     return None

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from finemeca.deadletter import DEFAULT_MAX_BODY_BYTES
+
 
 class GatewaySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
@@ -30,6 +32,11 @@ class GatewaySettings(BaseSettings):
         10_000, ge=1, le=65_535, description="unacked MQTT messages held (MQTT 5 receive maximum)"
     )
     max_message_bytes: int = Field(65_536, ge=64, description="larger messages are dead-lettered")
+    dead_letter_max_bytes: int = Field(
+        DEFAULT_MAX_BODY_BYTES,
+        ge=64,
+        description="a dead letter keeps the whole body up to this size, beyond it the start only",
+    )
     commit_timeout_s: float = Field(30.0, gt=0)
     max_retry_backoff_s: float = Field(
         30.0, gt=0, description="cap of the retry backoff while ActiveMQ is down"

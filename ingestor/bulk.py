@@ -1,8 +1,12 @@
 """Writes prepared documents with the bulk helper and sorts each item's outcome.
 
 Outcomes: created, duplicate (409 on create: the message was indexed before: success), retry
-(429, 5xx, Elasticsearch unreachable: nothing is acked meanwhile), rejected (other 4xx, e.g. a
+(429, 5xx, 401/403, Elasticsearch unreachable: nothing is acked meanwhile), rejected (other 4xx, e.g. a
 mapping error: dead-lettered with the reason, stage `index`).
+
+One bad item never holds back the others: a document the serializer cannot write is rejected alone,
+and a request Elasticsearch refuses as a whole (400, 413) is split in halves until the refused item is
+alone, then that item is rejected.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from elastic_transport import ConnectionError as TransportConnectionError
-from elastic_transport import ConnectionTimeout
+from elastic_transport import ConnectionTimeout, SerializationError
 from elasticsearch import ApiError, Elasticsearch
 from elasticsearch.helpers import streaming_bulk
 
@@ -25,6 +29,8 @@ from ingestor.prepare import Prepared
 log = get_logger(__name__)
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+# A whole request refused for these is the server's or the operator's problem, not the data's: wait.
+WAIT_STATUS = RETRYABLE_STATUS | {401, 403}
 DEFAULT_POLICY = RetryPolicy(initial=0.5, cap=30.0)  # the ingestor builds its own from INGESTOR_* settings
 
 
@@ -94,6 +100,7 @@ def _write_once(
 ) -> list[Prepared]:
     """One bulk request: record created/duplicate/rejected items in `outcome`, return those to retry."""
     retry: list[Prepared] = []
+    done = 0
     try:
         results = streaming_bulk(
             es,
@@ -105,6 +112,7 @@ def _write_once(
             max_retries=0,
         )
         for prepared, (_ok, result) in zip(pending, results, strict=True):
+            done += 1
             item = next(iter(result.values()))
             verdict = classify(int(item.get("status", 0)), item.get("error"))
             if verdict == "created":
@@ -115,14 +123,44 @@ def _write_once(
                 retry.append(prepared)
             else:
                 outcome.rejected.append((prepared, describe_item_error(item.get("error"))))
+        return retry
+    except SerializationError:
+        writable = [p for p in pending[done:] if _serialisable(es, p, outcome)]
+        return retry + (_write_once(es, writable, outcome, on_unavailable) if writable else [])
     except (TransportConnectionError, ConnectionTimeout) as exc:
         log.warning("ingestor.elasticsearch_unreachable", error=str(exc), pending=len(pending))
         on_unavailable()
-        return pending
+        return retry + pending[done:]
     except ApiError as exc:
-        if exc.meta.status not in RETRYABLE_STATUS:
-            raise
-        log.warning("ingestor.bulk_rejected_whole", status=exc.meta.status, error=str(exc))
-        on_unavailable()
-        return pending
-    return retry
+        rest = pending[done:]
+        if exc.meta.status in WAIT_STATUS:
+            log.warning("ingestor.bulk_rejected_whole", status=exc.meta.status, error=str(exc))
+            on_unavailable()
+            return retry + rest
+        if len(rest) == 1:
+            outcome.rejected.append((rest[0], _describe_refusal(exc)))
+            return retry
+        log.warning("ingestor.bulk_refused_split", status=exc.meta.status, items=len(rest), error=str(exc))
+        half = len(rest) // 2
+        return (
+            retry
+            + _write_once(es, rest[:half], outcome, on_unavailable)
+            + _write_once(es, rest[half:], outcome, on_unavailable)
+        )
+
+
+def _describe_refusal(exc: ApiError) -> str:
+    error = exc.body.get("error") if isinstance(exc.body, dict) else None
+    detail = describe_item_error(error) if error else str(exc.message)
+    return f"Elasticsearch refused the request (HTTP {exc.meta.status}): {detail}"
+
+
+def _serialisable(es: Elasticsearch, prepared: Prepared, outcome: BulkOutcome) -> bool:
+    """False (and the item rejected with the reason) when the client's serializer cannot write it."""
+    try:
+        es.transport.serializers.dumps(prepared.document, mimetype="application/json")
+        return True
+    except SerializationError as exc:
+        cause = "; ".join(str(e) for e in exc.errors) or exc.message[:200]
+        outcome.rejected.append((prepared, f"document cannot be written as JSON: {cause}"))
+        return False

@@ -11,11 +11,25 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from finemeca import naming
+from finemeca.deadletter import (
+    DEADLETTER_MAPPINGS,
+    RECORD_HEADER,
+    RECORD_KIND,
+    record_id,
+    truncation_reason,
+)
 from ingestor.keywords import keyword_limits, truncate_keywords
 from ingestor.reception import clock_skew_s, identity_problem, received_at
 from sensors.base import Document, SensorPlugin, UnknownFields, UnknownFieldsError
 
+_RECORD_FIELDS = frozenset(DEADLETTER_MAPPINGS["properties"])
 DEFAULT_CLOCK_SKEW_TOLERANCE_S = 120.0
+# Fields set from the delivery (receive time, ingest time), not from the device: two deliveries of one
+# message may differ in them (`@timestamp` too: the receive time picks the occurrence of a repeated DST
+# hour). The conflict check (ingestor/conflicts.py) ignores them; list here every such field `prepare` sets.
+DELIVERY_FIELDS = frozenset(
+    {"@timestamp", "received_at", "ingest_lag_ms", "clock_skew_s", "clock_skewed", "ingested_at"}
+)
 
 
 @dataclass(slots=True)
@@ -34,6 +48,7 @@ class Prepared:
     index: str
     doc_id: str
     document: Document
+    record: bool = False  # a gateway's dead-letter record for the dead-letters index, not sensor data
 
 
 @dataclass(slots=True)
@@ -62,11 +77,13 @@ def describe_validation_error(exc: ValidationError) -> str:
 
 
 def _device_key(body: bytes) -> str | None:
+    """`<idGateway>-<idDevice>` as sent (for the dead-letter record), bounded; None if absent."""
     try:
         data = json.loads(body)
-        return f"{data['idGateway']}-{data['idDevice']}" if isinstance(data, dict) else None
-    except (ValueError, KeyError, TypeError):
+        key = f"{data['idGateway']}-{data['idDevice']}" if isinstance(data, dict) else None
+    except (ValueError, KeyError, TypeError, RecursionError):
         return None
+    return key[:64] if key else None
 
 
 def prepare(
@@ -86,6 +103,12 @@ def prepare(
     now = datetime.now(UTC)
     limits = keyword_limits(plugin.index_mappings()) if limits is None else limits
     for incoming in messages:
+        if incoming.headers.get(RECORD_HEADER) == RECORD_KIND:
+            _add_record(batch, incoming, index_prefix)
+            continue
+        if reason := truncation_reason(incoming.headers, incoming.body):
+            batch.rejected.append(Rejected(incoming, "parse", reason))
+            continue
         try:
             payload = plugin.parse(incoming.body, unknown_fields)
         except ValidationError as exc:
@@ -97,6 +120,15 @@ def prepare(
             continue
         except (ValueError, UnicodeDecodeError) as exc:
             batch.rejected.append(Rejected(incoming, "parse", f"not a JSON object: {exc}"))
+            continue
+        except RecursionError:
+            batch.rejected.append(
+                Rejected(incoming, "parse", "not JSON this service can read: nested too deeply")
+            )
+            continue
+        except Exception as exc:  # a validator bug must not stop the ingestor either
+            reason = f"{type(exc).__name__}: {exc}"
+            batch.rejected.append(Rejected(incoming, "validate", reason, _device_key(incoming.body)))
             continue
         received = received_at(incoming.headers)
         try:
@@ -125,3 +157,19 @@ def prepare(
         document["ingested_at"] = now.isoformat()
         batch.ready.append(Prepared(incoming, index, doc_id, document))
     return batch
+
+
+def _add_record(batch: PreparedBatch, incoming: Incoming, index_prefix: str) -> None:
+    """A gateway's dead-letter record: indexed into the dead-letters index, id from the message id."""
+    try:
+        data = json.loads(incoming.body)
+        if not isinstance(data, dict):
+            raise ValueError(f"expected an object, got {type(data).__name__}")
+    except (ValueError, RecursionError) as exc:
+        batch.rejected.append(Rejected(incoming, "parse", f"dead-letter record is not a JSON object: {exc}"))
+        return
+    document = {key: value for key, value in data.items() if key in _RECORD_FIELDS}
+    key = str(incoming.headers.get("message-id") or incoming.body)
+    stage = str(document.get("stage", "gateway"))
+    index = naming.deadletter_index(index_prefix)
+    batch.ready.append(Prepared(incoming, index, record_id(stage, key), document, record=True))

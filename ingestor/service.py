@@ -3,6 +3,10 @@
 Acknowledges a message only once Elasticsearch accepted its document (or already had it), or once
 the dead-letter queue confirmed its copy. A crash at any point means redelivery, and redelivery is
 harmless: document ids are deterministic and written with op_type=create.
+
+No silent death: a worker that fails stops the process with exit code 1 and an error log (the container
+restarts it; the unacknowledged messages are redelivered), and /healthz turns not-ok while a batch is
+stuck for longer than INGESTOR_STUCK_AFTER_S.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ import queue
 import signal
 import threading
 import time
-from datetime import UTC, datetime
 from types import FrameType
 
 from elasticsearch import Elasticsearch
@@ -23,7 +26,13 @@ from finemeca import naming
 from finemeca.batching import take_batch
 from finemeca.bounded import shorten
 from finemeca.config import ElasticsearchSettings, ObservabilitySettings, StompSettings
-from finemeca.deadletter import DEADLETTER_MAPPINGS, MAX_REASON_CHARS, dead_letter_headers
+from finemeca.deadletter import (
+    DEADLETTER_MAPPINGS,
+    MAX_REASON_CHARS,
+    dead_letter_headers,
+    record_document,
+    record_id,
+)
 from finemeca.errors import StopRequested
 from finemeca.es import ensure_index, make_client, wait_until_healthy
 from finemeca.logs import get_logger
@@ -31,10 +40,12 @@ from finemeca.metrics import serve_health_and_metrics
 from finemeca.retry import RetryPolicy, retrying
 from finemeca.stomp_link import StompLink, StompUnavailableError, ack_id
 from ingestor import bulk, metrics
+from ingestor.conflicts import find_conflicts
 from ingestor.derived import run_after_index
 from ingestor.indices import ensure_sensor_template
 from ingestor.keywords import TRUNCATED_FIELD, keyword_limits
 from ingestor.prepare import Incoming, Rejected, prepare
+from ingestor.queue_depth import start_queue_depth_poller
 from ingestor.settings import IngestorSettings
 from sensors.registry import get_sensor
 
@@ -65,28 +76,47 @@ class Ingestor:
         self.es: Elasticsearch = make_client(self.es_settings, serializer=OrjsonSerializer())
         self.stop_requested = threading.Event()
         self.retry_policy = RetryPolicy(initial=0.5, cap=self.settings.max_retry_backoff_s)
-        self._failure: StompUnavailableError | StopRequested | None = None
+        self._failure: BaseException | None = None
+        self._signalled = False
         self._counts_lock = threading.Lock()
-        self.indexed = self.duplicates = self.dead_lettered = 0
+        self.indexed = self.duplicates = self.dead_lettered = self.conflicts = 0
         self.last_batch_at: float | None = None
         self.es_ok = False
+        self._workers: list[threading.Thread] = []
+        self._busy_since: dict[str, float] = {}  # worker name -> monotonic start of its current batch
+        self._last_progress = time.monotonic()
 
     # -- lifecycle --------------------------------------------------------------------------------------
     def health(self) -> dict[str, object]:
+        stuck_for = self.stuck_for()
+        workers_alive = sum(w.is_alive() for w in self._workers)
+        stuck = stuck_for > self.settings.stuck_after_s or workers_alive < len(self._workers)
         return {
-            "ok": self.link.connected and self.es_ok,
+            "ok": self.link.connected and self.es_ok and not stuck and self._failure is None,
             "sensor": self.sensor,
             "stomp_connected": self.link.connected,
             "elasticsearch_ok": self.es_ok,
+            "stuck": stuck,
+            "stuck_for_s": round(stuck_for, 1),
+            "workers_alive": workers_alive,
             "indexed": self.indexed,
             "duplicates": self.duplicates,
+            "conflicts": self.conflicts,
             "dead_lettered": self.dead_lettered,
             "pending": self.inbox.qsize(),
             "last_batch_at": self.last_batch_at,
         }
 
+    def stuck_for(self) -> float:
+        """Seconds the oldest batch in work has taken, or messages have waited with no batch taken."""
+        now = time.monotonic()
+        oldest = min(self._busy_since.values(), default=now)
+        waiting = now - self._last_progress if self.inbox.qsize() else 0.0
+        return max(now - oldest, waiting)
+
     def request_stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
         log.info("ingestor.stopping", sensor=self.sensor, signal=signum)
+        self._signalled = True
         self.stop_requested.set()
 
     def setup(self) -> None:
@@ -104,7 +134,8 @@ class Ingestor:
         )
         self.es_ok = True
 
-    def run(self) -> None:
+    def run(self) -> int:
+        """Run until SIGTERM/SIGINT (returns 0) or a failure (logged at error, returns 1)."""
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, self.request_stop)
             signal.signal(signal.SIGINT, self.request_stop)
@@ -112,7 +143,7 @@ class Ingestor:
             self.setup()
         except StopRequested:
             log.info("ingestor.stopped_before_start", sensor=self.sensor)
-            return
+            return 0
         self.link.subscribe(
             self.queue,
             f"ingestor-{self.sensor}",
@@ -126,46 +157,73 @@ class Ingestor:
             queue=self.queue,
             prefetch=self.settings.effective_prefetch,
         )
-        workers = [
+        self._workers = [
             threading.Thread(target=self._work, name=f"ingestor-worker-{i}", daemon=True)
             for i in range(self.settings.workers)
         ]
-        for worker in workers:
+        for worker in self._workers:
             worker.start()
+        failed = False
         try:
-            for worker in workers:  # short joins: the main thread keeps handling SIGTERM
+            for worker in self._workers:  # short joins: the main thread keeps handling SIGTERM
                 while worker.is_alive():
                     worker.join(0.5)
             if self._failure is not None:
                 raise self._failure
             self._drain()
         except (StompUnavailableError, StopRequested) as exc:
-            log.warning(
+            failed = not self._signalled
+            (log.error if failed else log.warning)(
                 "ingestor.stopped_with_pending",
                 sensor=self.sensor,
                 reason=str(exc),
                 note="unacknowledged messages are redelivered by ActiveMQ",
             )
+        except Exception as exc:
+            failed = True
+            log.error(
+                "ingestor.failed",
+                sensor=self.sensor,
+                error=f"{type(exc).__name__}: {exc}",
+                note="exiting with code 1; unacknowledged messages are redelivered by ActiveMQ",
+            )
         finally:
             self.link.close()
-            log.info(
+            (log.error if failed else log.info)(
                 "ingestor.stopped",
                 sensor=self.sensor,
+                exit_code=int(failed),
                 indexed=self.indexed,
                 duplicates=self.duplicates,
+                conflicts=self.conflicts,
                 dead_lettered=self.dead_lettered,
             )
+        return int(failed)
 
     def _work(self) -> None:
-        """One worker: take a batch, index it, ack it. Several run at once so bulk requests overlap."""
+        """One worker: take a batch, index it, ack it. Several run at once so bulk requests overlap.
+
+        Any failure stops the whole process (the batch stays unacked and is redelivered): a worker
+        never dies alone while the others keep the messages it held."""
+        name = threading.current_thread().name
         try:
             while not self.stop_requested.is_set():
                 if not self.link.connected:
                     self.link.ensure_connected(stop=self.stop_requested)
                 batch = self._next_batch()
-                if batch:
+                if not batch:
+                    continue
+                self._busy_since[name] = self._last_progress = time.monotonic()
+                try:
                     self.process(batch)
+                finally:
+                    self._busy_since.pop(name, None)
+                    self._last_progress = time.monotonic()
         except (StompUnavailableError, StopRequested) as exc:
+            self._failure = exc
+            self.stop_requested.set()
+        except Exception as exc:
+            log.exception("ingestor.worker_failed", sensor=self.sensor, worker=name, error=repr(exc))
             self._failure = exc
             self.stop_requested.set()
 
@@ -213,28 +271,37 @@ class Ingestor:
         metrics.BULK_SECONDS.labels(self.sensor).observe(time.monotonic() - started)
         metrics.BATCH_SIZE.labels(self.sensor).observe(len(prepared.ready))
         metrics.RETRIES.labels(self.sensor).inc(outcome.retries)
+        conflicts = find_conflicts(
+            self.es, [p for p in outcome.duplicates if not p.record], self.retry_policy, self.stop_requested
+        )
+        conflicting = {id(p) for p, _reason in conflicts}
+        duplicates = [p for p in outcome.duplicates if id(p) not in conflicting]
+        duplicate_data = [p for p in duplicates if not p.record]
         rejected = prepared.rejected + [
-            Rejected(p.incoming, "index", reason, p.document.get("device_key"))
-            for p, reason in outcome.rejected
+            Rejected(p.incoming, stage, reason, p.document.get("device_key"))
+            for stage, failures in (("index", outcome.rejected), ("conflict", conflicts))
+            for p, reason in failures
         ]
         if rejected:
             self._dead_letter(rejected)
-        if outcome.created:
+        created = [p for p in outcome.created if not p.record]  # gateway records are not sensor data
+        if created:
             try:
-                written = [(p.index, p.document) for p in outcome.created]
+                written = [(p.index, p.document) for p in created]
                 run_after_index(self.es, self.plugin, written, self.prefix, self.settings.zone)
             except Exception as exc:  # derived data: recomputed by the next batch, never blocks ingestion
                 log.error("ingestor.after_index_failed", sensor=self.sensor, error=str(exc))
-        done = [p.incoming for p in outcome.created + outcome.duplicates] + [r.incoming for r in rejected]
+        done = [p.incoming for p in outcome.created + duplicates] + [r.incoming for r in rejected]
         acked = self._ack(done)
         with self._counts_lock:
-            self.indexed += len(outcome.created)
-            self.duplicates += len(outcome.duplicates)
+            self.indexed += len(created)
+            self.duplicates += len(duplicate_data)
+            self.conflicts += len(conflicts)
             self.dead_lettered += len(rejected)
-        metrics.INDEXED.labels(self.sensor).inc(len(outcome.created))
-        metrics.DUPLICATES.labels(self.sensor).inc(len(outcome.duplicates))
-        self._observe_lag(outcome.created)
-        self._count_flags(outcome.created)
+        metrics.INDEXED.labels(self.sensor).inc(len(created))
+        metrics.DUPLICATES.labels(self.sensor).inc(len(duplicate_data))
+        self._observe_lag(created)
+        self._count_flags(created)
         self.last_batch_at = time.time()
         if acked < len(done):
             log.warning(
@@ -304,20 +371,13 @@ class Ingestor:
 
     def _record_dead_letters(self, rejected: list[Rejected]) -> None:
         """Best effort: a dashboard-friendly record; the DLQ itself is the source of truth."""
-        now = datetime.now(UTC).isoformat()
         operations: list[dict[str, object]] = []
         for r in rejected:
-            operations.append({"index": {"_index": naming.deadletter_index(self.prefix)}})
+            key = str(r.incoming.headers.get("message-id") or r.incoming.body)  # redelivery: one record
             operations.append(
-                {
-                    "@timestamp": now,
-                    "sensor": self.sensor,
-                    "stage": r.stage,
-                    "reason": shorten(r.reason, MAX_REASON_CHARS),
-                    "device_key": r.device_key,
-                    "body_preview": r.incoming.body[:500].decode("utf-8", "replace"),
-                }
+                {"create": {"_index": naming.deadletter_index(self.prefix), "_id": record_id(r.stage, key)}}
             )
+            operations.append(record_document(r.reason, r.stage, self.sensor, r.incoming.body, r.device_key))
         try:
             self.es.bulk(operations=operations)
         except Exception as exc:
@@ -329,4 +389,7 @@ def run_ingestor(sensor: str) -> None:
     ingestor = Ingestor(sensor)
     if obs.metrics_port:
         serve_health_and_metrics(obs.metrics_host, obs.metrics_port, ingestor.health)
-    ingestor.run()
+        start_queue_depth_poller(
+            sensor, ingestor.stomp_settings, ingestor.settings.queue_stats_interval_s, ingestor.stop_requested
+        )
+    raise SystemExit(ingestor.run())

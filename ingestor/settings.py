@@ -22,6 +22,9 @@ class IngestorSettings(BaseSettings):
     )
     prefetch: int | None = Field(None, description="ActiveMQ prefetch; default (workers + 1) x batch_size")
     max_retry_backoff_s: float = Field(30.0, gt=0, description="cap of the retry backoff for 429/5xx")
+    stuck_after_s: float = Field(
+        120.0, gt=0, description="/healthz turns not-ok when a batch has been in work this long"
+    )
     index_replicas: int | None = Field(
         None,
         ge=0,
@@ -30,6 +33,9 @@ class IngestorSettings(BaseSettings):
     )
     index_shards: int = Field(1, ge=1)
     refresh_interval: str = Field("1s", description="index refresh interval (searchable delay)")
+    queue_stats_interval_s: float = Field(
+        15.0, ge=0, description="how often /metrics reads the depth of the data queue and DLQ (0 = never)"
+    )
     clock_skew_tolerance: float = Field(
         DEFAULT_CLOCK_SKEW_TOLERANCE_S,
         gt=0,

@@ -17,7 +17,7 @@ from functools import cached_property
 from typing import Annotated, Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from sensors.base import SensorPlugin, SimulatedMessage, UnknownFields
 
@@ -28,6 +28,11 @@ NULL_MARKERS = frozenset({"null", "none", "nan", "n/a", ""})
 
 # Plausible device clock range; outside it the clock is unset or garbage (1970, 2165, ...).
 MIN_YEAR, MAX_YEAR = 2000, 2099
+
+# Bounds Elasticsearch enforces, checked here so that the reason names the field (docs/CONTRACTS.md).
+INTEGER_MAX = 2**31 - 1  # `integer` fields (gateway_id, device_id)
+LONG_MAX = 2**63 - 1  # `long` fields (msg_count)
+# Text length is not refused: the ingestor cuts a keyword to its mapping's `ignore_above` (ingestor/keywords.py).
 
 _LOCAL_TIME_RE = re.compile(
     r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?$", re.IGNORECASE
@@ -60,11 +65,24 @@ def _text_or_none(value: Any) -> Any:
     return value
 
 
-OptionalText = Annotated[str | None, BeforeValidator(_text_or_none)]
+def _storable_text(value: str | None) -> str | None:
+    """Valid Unicode: what a JSON encoder can write (a lone surrogate cannot be encoded as UTF-8)."""
+    if value is None:
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"text is not valid Unicode (lone surrogate at character {exc.start})") from None
+    return value
+
+
+OptionalText = Annotated[str | None, BeforeValidator(_text_or_none), AfterValidator(_storable_text)]
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 OptionalFloat = Annotated[FiniteFloat | None, BeforeValidator(_number_or_none)]
 OptionalInt = Annotated[int | None, BeforeValidator(_number_or_none)]
 RequiredInt = Annotated[int, BeforeValidator(_number_or_none), Field(ge=0)]
+DeviceId = Annotated[RequiredInt, Field(le=INTEGER_MAX)]
+MessageCount = Annotated[RequiredInt, Field(le=LONG_MAX)]
 
 
 # --------------------------------------------------------------------------- time
@@ -189,14 +207,21 @@ class FamilyPayload(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="allow", frozen=True, str_strip_whitespace=True)
 
     customer: OptionalText = Field(None, alias="Customer")
-    id_gateway: RequiredInt = Field(alias="idGateway")
-    id_device: RequiredInt = Field(alias="idDevice")
+    id_gateway: DeviceId = Field(alias="idGateway")
+    id_device: DeviceId = Field(alias="idDevice")
     device: OptionalText = Field(None, alias="Device")
     time: str = Field(alias="Time", description="local wall clock as sent, e.g. '2022-04-17 23:54:41'")
-    msg_count: RequiredInt = Field(alias="msgCount")
-    length: Annotated[OptionalInt, Field(ge=0, le=65535)] = Field(None, alias="Length")
-    rssi: Annotated[OptionalFloat, Field(ge=-200, le=50)] = Field(None, alias="RSSI")
-    snr: Annotated[OptionalFloat, Field(ge=-50, le=50)] = Field(None, alias="SNR")
+    msg_count: MessageCount = Field(alias="msgCount")
+    # bounds inside the optional: on `X | None` they would be applied to None too (a TypeError)
+    length: Annotated[Annotated[int, Field(ge=0, le=65535)] | None, BeforeValidator(_number_or_none)] = Field(
+        None, alias="Length"
+    )
+    rssi: Annotated[
+        Annotated[FiniteFloat, Field(ge=-200, le=50)] | None, BeforeValidator(_number_or_none)
+    ] = Field(None, alias="RSSI")
+    snr: Annotated[Annotated[FiniteFloat, Field(ge=-50, le=50)] | None, BeforeValidator(_number_or_none)] = (
+        Field(None, alias="SNR")
+    )
     mod: OptionalText = Field(None, alias="Mod")
 
     @field_validator("time", mode="before")

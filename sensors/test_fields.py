@@ -170,6 +170,31 @@ def test_common_fields_are_mapped_identically_by_every_sensor():
         assert len({json.dumps(m[field], sort_keys=True) for m in mappings}) == 1, field
 
 
+@pytest.mark.parametrize(
+    ("changes", "field", "words"),
+    [
+        ({"msgCount": 2**70}, "msgCount", "less than or equal to 9223372036854775807"),
+        ({"msgCount": 2**63}, "msgCount", "less than or equal"),
+        ({"idGateway": 2**31}, "idGateway", "less than or equal to 2147483647"),
+        ({"idDevice": 2**64}, "idDevice", "less than or equal"),
+        ({"Customer": "\ud800"}, "Customer", "unicode"),
+    ],
+)
+def test_bounds_elasticsearch_enforces_are_refused_with_the_field_named(changes, field, words):
+    with pytest.raises(ValidationError) as info:
+        FamilyPayload.model_validate({**BASE, **changes})
+    [error] = info.value.errors()
+    assert error["loc"] == (field,)
+    assert words.lower() in error["msg"].lower()
+
+
+def test_largest_values_elasticsearch_accepts_pass():
+    payload = FamilyPayload.model_validate(
+        {**BASE, "msgCount": 2**63 - 1, "idGateway": 2**31 - 1, "Device": "d" * 5000}
+    )
+    assert payload.msg_count == 2**63 - 1 and payload.id_gateway == 2**31 - 1
+
+
 @pytest.mark.parametrize("name", available_sensors())
 def test_every_keyword_field_declares_its_length_limit(name):
     """A long name must never cost a reading: the ingestor cuts keywords to their `ignore_above`."""

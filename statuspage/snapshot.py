@@ -2,6 +2,10 @@
 
 Two searches per refresh, whatever the number of viewers: a `terms` on `device_key` with a `top_hits`
 (latest reading) on the air alias, and a `terms` on `sensor` over the sensor aliases.
+
+Liveness is receive time: "latest" is the last reading *received* (`received_at`, the gateway's clock;
+`@timestamp` only for documents without it), and ages count from it. A device clock running ahead can
+neither pin a stale reading on the page (a correct later reading replaces it) nor make a feed look alive.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from statuspage.settings import StatusPageSettings
 
 LINE_FIELDS = [
     "@timestamp",
+    "received_at",
     "device_key",
     "device_name",
     "line",
@@ -38,10 +43,34 @@ def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
+def received_since(since: str) -> dict[str, Any]:
+    """Received after `since` (date math); documents without `received_at` count by device time."""
+    return {
+        "bool": {
+            "should": [
+                {"range": {"received_at": {"gte": since}}},
+                {
+                    "bool": {
+                        "must_not": {"exists": {"field": "received_at"}},
+                        "filter": {"range": {"@timestamp": {"gte": since}}},
+                    }
+                },
+            ],
+            "minimum_should_match": 1,
+        }
+    }
+
+
+LATEST_FIRST = [
+    {"received_at": {"order": "desc", "missing": "_last"}},
+    {"@timestamp": {"order": "desc"}},
+]
+
+
 def air_query(settings: StatusPageSettings) -> dict[str, Any]:
     return {
         "size": 0,
-        "query": {"range": {"@timestamp": {"gte": f"now-{settings.lookback}"}}},
+        "query": received_since(f"now-{settings.lookback}"),
         "aggs": {
             "lines": {
                 "terms": {"field": "device_key", "size": MAX_LINES},
@@ -49,7 +78,7 @@ def air_query(settings: StatusPageSettings) -> dict[str, Any]:
                     "latest": {
                         "top_hits": {
                             "size": 1,
-                            "sort": [{"@timestamp": {"order": "desc"}}],
+                            "sort": LATEST_FIRST,
                             "_source": {"includes": LINE_FIELDS},
                         }
                     }
@@ -66,8 +95,9 @@ def sensors_query() -> dict[str, Any]:
             "sensors": {
                 "terms": {"field": "sensor", "size": 100},
                 "aggs": {
-                    "last_minute": {"filter": {"range": {"@timestamp": {"gte": "now-1m"}}}},
-                    "last_seen": {"max": {"field": "@timestamp"}},
+                    "last_minute": {"filter": received_since("now-1m")},
+                    "last_seen": {"max": {"field": "received_at"}},
+                    "last_device_time": {"max": {"field": "@timestamp"}},
                 },
             }
         },
@@ -81,7 +111,8 @@ def lines_from(response: dict[str, Any], now: datetime, stale_after_seconds: flo
         if not hits:
             continue
         doc = hits[0]["_source"]
-        at = parse_time(doc["@timestamp"])
+        device_time = parse_time(doc["@timestamp"])
+        at = parse_time(doc["received_at"]) if doc.get("received_at") else device_time
         age = max(0.0, (now - at).total_seconds())
         rows.append(
             {
@@ -92,6 +123,8 @@ def lines_from(response: dict[str, Any], now: datetime, stale_after_seconds: flo
                 "unit": doc.get("pressure_unit") or "bar",
                 "leak": doc.get("leak"),
                 "at": at.isoformat(),
+                "device_time": device_time.isoformat(),
+                "clock_skew_seconds": round((device_time - at).total_seconds(), 1),
                 "age_seconds": round(age, 1),
                 "state": line_state(doc.get("leak"), age, stale_after_seconds),
             }
@@ -111,7 +144,11 @@ def sensors_from(response: dict[str, Any], sensors: list[str], now: datetime) ->
     rows = []
     for sensor in sorted(set(sensors) | set(buckets)):
         bucket = buckets.get(sensor)
-        last_seen = bucket["last_seen"].get("value_as_string") if bucket else None
+        last_seen = None
+        if bucket:
+            last_seen = bucket["last_seen"].get("value_as_string") or bucket["last_device_time"].get(
+                "value_as_string"
+            )
         at = parse_time(last_seen) if last_seen else None
         rows.append(
             {

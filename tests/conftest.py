@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from elasticsearch import Elasticsearch
+from hypothesis import settings
 from pydantic import SecretStr
 
 from finemeca.config import ElasticsearchSettings, MqttSettings, SmtpSettings, StompSettings
@@ -124,3 +125,11 @@ def mailbox(stack: Stack) -> Path:
     if stack.mail_dir is None:
         pytest.fail("mailbox fixture needs the local SMTP sink (not available with testcontainers)")
     return stack.mail_dir
+
+
+# Property-based tests (hypothesis): modest and deterministic in CI; `HYPOTHESIS_PROFILE=deep` explores more.
+settings.register_profile(
+    "ci", max_examples=150, derandomize=True, deadline=None, database=None, print_blob=True
+)
+settings.register_profile("deep", max_examples=1500, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

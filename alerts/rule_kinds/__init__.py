@@ -25,8 +25,14 @@ def get_kind(name: str) -> RuleKind:
     if name not in KINDS:
         raise KeyError(f"unknown rule kind {name!r}; known: {', '.join(sorted(KINDS))}")
     kind: RuleKind | None = getattr(importlib.import_module(KINDS[name]), "KIND", None)
-    if kind is None or not hasattr(kind, "rule_model") or not hasattr(kind, "observations"):
-        raise TypeError(f"{KINDS[name]} must define KIND = <RuleKind: rule_model + observations()>")
+    evaluates = (
+        hasattr(kind, "judge") if getattr(kind, "per_reading", False) else hasattr(kind, "observations")
+    )
+    if kind is None or not hasattr(kind, "rule_model") or not evaluates:
+        raise TypeError(
+            f"{KINDS[name]} must define KIND = <RuleKind: rule_model + per_reading and judge() (per reading) "
+            "or observations() (time-driven)>"
+        )
     declared = kind.rule_model.model_fields["kind"].annotation
     if getattr(declared, "__args__", None) != (name,):
         raise TypeError(f"{KINDS[name]}: {kind.rule_model.__name__}.kind must be Literal[{name!r}]")

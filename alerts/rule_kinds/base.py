@@ -31,18 +31,34 @@ class Window:
 
 
 class RuleKind(Protocol):
-    """A kind module's `KIND`: the pydantic model of its rules and how to evaluate them."""
+    """A kind module's `KIND`: the pydantic model of its rules and how to evaluate them. Two families:
+
+    - `per_reading = True` (threshold): every reading is judged once, as it is indexed (alerts/readings.py):
+      the kind gives `fields(rule)`, per-device `bounds(rule)` aggregations with `may_breach(rule, bucket)`
+      (a healthy fleet costs one light aggregation) and `judge(rule, doc) -> Observation | None`.
+    - `per_reading = False` (silent device, message gaps): judged at now from an aggregation over a
+      trailing window: `observations(window)`.
+    """
 
     rule_model: ClassVar[type[Rule]]
+    per_reading: ClassVar[bool]
     # A device with an open alert but no bucket in the window: True = still breaching (silent devices).
     missing_means_breach: ClassVar[bool]
 
-    def observations(self, window: Window) -> DeviceObservations:
-        """Readings of the devices that matter in the window, each device's list in time order.
 
-        Kinds first ask cheap per-device bounds (min/max/count) and fetch readings (top_hits) only for
-        devices that may breach or are already alerting: a healthy fleet costs one light aggregation.
-        """
+class ReadingKind(RuleKind, Protocol):
+    def fields(self, rule: Rule) -> list[str]: ...
+
+    def bounds(self, rule: Rule) -> dict[str, Any]: ...
+
+    def may_breach(self, rule: Rule, bucket: dict[str, Any]) -> bool: ...
+
+    def judge(self, rule: Rule, doc: dict[str, Any]) -> Observation | None: ...
+
+
+class TimedKind(RuleKind, Protocol):
+    def observations(self, window: Window) -> DeviceObservations:
+        """Devices that matter at `window.end`, each with its observations in time order."""
         ...
 
 

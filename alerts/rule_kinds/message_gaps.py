@@ -68,6 +68,7 @@ def may_breach(rule: MessageGapsRule, bucket: dict[str, Any]) -> bool:
 
 class MessageGapsKind:
     rule_model: ClassVar[type[MessageGapsRule]] = MessageGapsRule
+    per_reading: ClassVar[bool] = False
     missing_means_breach: ClassVar[bool] = False
 
     def observations(self, window: Window) -> DeviceObservations:

@@ -2,8 +2,8 @@
 pressure < opening_pressure), per device.
 
 The test Elasticsearch has no scripting, so two fields are compared in Python. First, per-device
-min/max bounds (cheap): a device whose lowest pressure clears its highest opening pressure cannot be
-breaching. Only the others, and devices already alerting, have their readings fetched (top_hits).
+min/max bounds over the new readings (cheap): a device whose lowest pressure clears its highest opening
+pressure cannot be breaching. Only the others, and devices not `ok`, have every new reading fetched.
 """
 
 from __future__ import annotations
@@ -15,16 +15,8 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from alerts.lifecycle import Observation, Verdict
-from alerts.rule_kinds.base import (
-    DeviceObservations,
-    Window,
-    context_of,
-    device_buckets,
-    parse_time,
-    readings_of,
-    time_filter,
-)
-from alerts.rules import RuleBase
+from alerts.rule_kinds.base import context_of, parse_time
+from alerts.rules import Rule, RuleBase
 
 Operator = Literal["<", "<=", ">", ">=", "==", "!="]
 
@@ -107,23 +99,27 @@ def surely_ok(rule: ThresholdRule, bucket: dict[str, Any]) -> bool:
 
 
 class ThresholdKind:
+    """Judged reading by reading, as they are indexed (see alerts/readings.py)."""
+
     rule_model: ClassVar[type[ThresholdRule]] = ThresholdRule
+    per_reading: ClassVar[bool] = True
     missing_means_breach: ClassVar[bool] = False
 
-    def observations(self, window: Window) -> DeviceObservations:
-        rule = window.rule
+    def fields(self, rule: Rule) -> list[str]:
         assert isinstance(rule, ThresholdRule)
-        query = time_filter(rule, window.start, window.end)
-        candidates = [
-            bucket["key"]["device_key"]
-            for bucket in device_buckets(window.es, window.index, query, bounds_aggs(rule), window.page_size)
-            if bucket["key"]["device_key"] in window.watch or not surely_ok(rule, bucket)
-        ]
-        fields = [rule.field, f"{rule.field}_unit"] + ([rule.other_field] if rule.other_field else [])
-        size = max(window.top_hits, rule.debounce.readings)
-        for device_key, docs in readings_of(window, query, candidates, size, fields):
-            readings = [reading(rule, doc) for doc in docs]
-            yield device_key, [r for r in readings if r is not None]
+        return [rule.field, f"{rule.field}_unit"] + ([rule.other_field] if rule.other_field else [])
+
+    def bounds(self, rule: Rule) -> dict[str, Any]:
+        assert isinstance(rule, ThresholdRule)
+        return bounds_aggs(rule)
+
+    def may_breach(self, rule: Rule, bucket: dict[str, Any]) -> bool:
+        assert isinstance(rule, ThresholdRule)
+        return not surely_ok(rule, bucket)
+
+    def judge(self, rule: Rule, doc: dict[str, Any]) -> Observation | None:
+        assert isinstance(rule, ThresholdRule)
+        return reading(rule, doc)
 
 
 KIND = ThresholdKind()

@@ -2,7 +2,17 @@
 
 from datetime import UTC, datetime, timedelta
 
-from alerts.lifecycle import AlertState, Observation, Policy, Status, Transition, Verdict, observe, tick
+from alerts.lifecycle import (
+    AlertState,
+    Observation,
+    Policy,
+    Status,
+    Transition,
+    Verdict,
+    observe,
+    past_episodes,
+    tick,
+)
 from alerts.rules import Debounce, Reminders, Resolve
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -65,3 +75,24 @@ def test_reminders_backoff_and_coalescing():
     state, c = tick(state, T0 + timedelta(hours=15), pol)
     assert len(c) == 1 and c[0].number == 5
     assert state.last_notified_at == T0 + timedelta(hours=15)
+
+
+def test_flapping_then_settled_on_the_breaching_side_fires():
+    """7 crossings -> one `flapping`; then steady low for `settle` -> `settled` and the leak fires."""
+    state, changes = run([B, OK] * 4 + [B] * 12, policy(), step=30)
+    kinds = [c.kind for c in changes]
+    assert kinds == [Transition.FLAPPING, Transition.SETTLED, Transition.FIRED]
+    settled, fired = changes[1], changes[2]
+    assert settled.end == fired.episode_start == T0 + timedelta(seconds=30 * 8)  # the steady run's start
+    assert fired.at - settled.end == timedelta(minutes=5)
+    assert state.status == Status.FIRING
+
+
+def test_past_episodes_give_one_dated_occurred_each():
+    verdicts = [OK, B, B, B, B, OK, OK, OK, B, B, B]  # a closed episode, then one still open at the end
+    observations = [Observation(T0 + timedelta(minutes=i), v) for i, v in enumerate(verdicts)]
+    found = past_episodes("r", "d", observations, policy())
+    assert [(c.kind, c.episode_start, c.end) for c in found] == [
+        (Transition.OCCURRED, T0 + timedelta(minutes=1), T0 + timedelta(minutes=5)),
+        (Transition.OCCURRED, T0 + timedelta(minutes=8), T0 + timedelta(minutes=10)),
+    ]

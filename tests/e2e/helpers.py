@@ -25,7 +25,7 @@ def _topic_ids(payload: dict[str, Any] | bytes) -> tuple[object, object]:
     if isinstance(payload, bytes):
         try:
             data = json.loads(payload)
-        except ValueError:
+        except (ValueError, RecursionError):  # hostile bodies too
             return 0, 0
     if not isinstance(data, dict):
         return 0, 0
@@ -185,3 +185,27 @@ def assert_exactly_once(
     assert not missing, f"{len(missing)} messages lost, e.g. {sorted(missing)[:3]}"
     assert not unexpected, f"{len(unexpected)} unexpected documents, e.g. {sorted(unexpected)[:3]}"
     assert n == len(expected) == len(ids)
+
+
+def wait_for_dead_letters(prefix: str, sensor: str, expected: int, timeout: float = 60.0) -> list[Any]:
+    """Browse the sensor's DLQ until it holds `expected` dead letters; return them (to assert on)."""
+    from finemeca.config import StompSettings
+    from ingestor.dlq import browse
+
+    settings = StompSettings(queue_prefix=prefix)
+    deadline = time.monotonic() + timeout
+    letters = browse(sensor, settings, limit=100_000, idle_timeout=3)
+    while len(letters) < expected and time.monotonic() < deadline:
+        time.sleep(0.5)
+        letters = browse(sensor, settings, limit=100_000, idle_timeout=3)
+    return letters
+
+
+def dead_letter_records(es: Elasticsearch, prefix: str) -> list[dict[str, Any]]:
+    """Every document of the dead-letters index (what the operations dashboard counts)."""
+    index = f"{prefix}-deadletters"
+    es.indices.refresh(index=index, ignore_unavailable=True)
+    if not es.indices.exists(index=index):
+        return []
+    hits = es.search(index=index, size=10_000)["hits"]["hits"]
+    return [hit["_source"] for hit in hits]

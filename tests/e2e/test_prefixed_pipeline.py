@@ -41,7 +41,6 @@ def test_alerts_and_mail_follow_non_default_prefixes(start_pipeline, prefix, es_
         ES_INDEX_PREFIX=index_prefix,
         ALERTS_SENSORS="air",
         ALERTS_INTERVAL="2s",
-        ALERTS_INGEST_DELAY="0",
         ALERTS_FIRST_LOOKBACK="15m",
         KIBANA_PUBLIC_URL=KIBANA,
         MAILER_DEFAULT_RECIPIENTS=f"ops+{prefix}@example.com",

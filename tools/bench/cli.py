@@ -13,7 +13,9 @@ from rich.console import Console
 from finemeca.config import ObservabilitySettings
 from finemeca.es import make_client
 from finemeca.logs import configure_logging
+from tools.bench import alerts_latency as latency
 from tools.bench import report
+from tools.bench import weekly_report as weekly_report_bench
 from tools.bench.machine import describe
 from tools.bench.suite import PipelineOptions, PipelineResult, run_alerts, run_pipeline
 
@@ -114,6 +116,41 @@ def alerts(quick: bool = QUICK, alert_devices: int = ALERT_DEVICES, output: Path
     figures = run_alerts(200 if quick else alert_devices, console)
     console.print(report.alerts_table(figures))
     _write(output, None, figures)
+
+
+@app.command(name="weekly-report")
+def weekly_report(
+    lines: int = typer.Option(1000, help="air lines (one customer)"),
+    days: int = typer.Option(14, help="days of readings ending with the last full week"),
+    interval: int = typer.Option(15, help="minutes between two readings of a line"),
+    history_days: int = typer.Option(
+        0, help="days before those, one reading per line and day (a year of indices)"
+    ),
+) -> None:
+    """Time `finemeca report weekly`'s data (build_report) over N lines; prints the figures."""
+    _quiet_logs()
+    with console.status(f"indexing {lines:,} lines x {days} days, then building the report"):
+        figures = weekly_report_bench.run(
+            lines=lines, days=days, interval=interval, history_days=history_days
+        )
+    for name, value in figures.items():
+        console.print(f"{name:<22} {value}")
+
+
+@app.command(name="alerts-latency")
+def alerts_latency(
+    leaks: int = typer.Option(
+        15, help="leaks started one after the other (30 s apart), one per line (<= 15)"
+    ),
+    peer: bool = typer.Option(True, help="run ElastAlert2 side by side"),
+    output: Path = OUTPUT,
+) -> None:
+    """First low reading -> mail, p50/p95, for our alert job and ElastAlert2 on the same data."""
+    result = latency.run(leaks=leaks, with_elastalert2=peer)
+    section = latency.markdown_section(result, "finemeca bench alerts-latency")
+    console.print(section)
+    latency.write_section(section, output)
+    console.print(f"written: {output}")
 
 
 @app.command(name="all")

@@ -8,8 +8,6 @@ hosts the store must be a shared file system with working locks (NFSv4, not NFSv
 
 from __future__ import annotations
 
-import os
-import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,12 +39,6 @@ class PairBroker(ActiveMQ):
         self.kahadb_dir.mkdir(parents=True, exist_ok=True)
         system.chown_tree(self.shared, self.settings.activemq_user)
         super().install()
-
-    def kill(self) -> None:
-        """SIGKILL the broker's process group (failure tests): its file lock goes with it."""
-        pid = self.pid()
-        if pid is not None:
-            os.killpg(os.getpgid(pid), signal.SIGKILL)
 
 
 @dataclass

@@ -7,8 +7,6 @@ keeps its state under `<STACK_DIR>/es-cluster/node-<i>/`, and runs with `STACK_C
 
 from __future__ import annotations
 
-import os
-import signal
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -28,12 +26,6 @@ class ClusterNode(Elasticsearch):
     @property
     def node_name(self) -> str:
         return f"{CLUSTER_NAME}-{self.index}"
-
-    def kill(self) -> None:
-        """SIGKILL the node's whole process group (failure tests): no shutdown, no goodbye."""
-        pid = self.pid()
-        if pid is not None:
-            os.killpg(os.getpgid(pid), signal.SIGKILL)
 
     def cluster_options(self) -> dict[str, object]:
         return {

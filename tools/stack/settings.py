@@ -42,6 +42,9 @@ class StackSettings(BaseSettings):
 
     mqtt_port: int = 1883
     mosquitto_max_inflight: int = 1000
+    # Mosquitto writes its store after this many changes (queued messages, subscriptions): at most this
+    # many PUBACKed messages are lost when it is killed (docs/RELIABILITY.md); 0 = on a 30 s timer instead
+    mosquitto_autosave_changes: int = 1
 
     stomp_port: int = 61613
     openwire_port: int = 61616

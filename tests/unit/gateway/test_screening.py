@@ -98,3 +98,7 @@ def test_a_leading_bom_is_dropped_and_the_rest_forwarded_unchanged():
 def test_a_second_bom_is_not_json():
     reason = rejection_reason(forwarded_body(b"\xef\xbb\xbf\xef\xbb\xbf" + GOOD), 65_536)
     assert reason is not None and reason.startswith("not JSON")
+
+
+def test_deeply_nested_json_is_refused_not_a_crash() -> None:
+    assert rejection_reason(b"[" * 60_000, 65_536) == "not JSON this service can read: nested too deeply"
