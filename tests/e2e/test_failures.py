@@ -88,7 +88,10 @@ def test_ingestor_sigkill_mid_stream_loses_and_duplicates_nothing(start_pipeline
         f"killed after {killed_at} published / {indexed_at_kill} indexed (bulk in flight: {in_window}); "
         f"restart healthy in {recovery:.1f}s; new ingestor: {state}"
     )
-    assert state["duplicates"] > 0, "no redelivered-and-already-indexed message seen: the kill proved nothing"
+    # The kill must have hit unacked work: either Elasticsearch finished the orphaned bulk (its messages
+    # come back as duplicates) or it dropped the bulk with its vanished client (they come back as new
+    # documents) -- both only while a bulk was seen in flight at the kill.
+    assert state["duplicates"] > 0 or in_window, "the kill hit no bulk in flight and caused no redelivery"
 
 
 def test_elasticsearch_down_30s_while_publishing(start_pipeline, prefix, es_client):
