@@ -42,7 +42,7 @@ def run(
 
     durability = []
     if durability_messages:
-        for changes in (0, 1, 10, 100):
+        for changes in (0, 1, 10, 100, 1000):
             progress(f"Mosquitto kill -9 probe, autosave every {changes or '30 s'}")
             work = Path(tempfile.mkdtemp(prefix="mosquitto-probe-"))
             durability.append(measure(changes, durability_messages, work))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from tools.pipeline import LocalPipeline
 from tools.stack import kill_service, paused_service, start_service, stop_service
+from tools.stack.settings import StackSettings, mosquitto_loss_window
 
 
 @dataclass(frozen=True)
@@ -60,11 +61,15 @@ def _activemq_stall(pipeline: LocalPipeline, sensor: str) -> None:
         time.sleep(15)
 
 
+# what a kill -9 of Mosquitto may lose on this stack: its unsaved changes + the last PUBACK (one publisher)
+_MOSQUITTO_WINDOW = mosquitto_loss_window(StackSettings().mosquitto_autosave_changes)
 FAULTS = [
     Fault("kill -9 gateway", _kill_role("gateway")),
     Fault("kill -9 ingestor", _kill_role("ingestor")),
-    Fault("kill -9 Mosquitto", _kill_mosquitto, loss_window=1),
-    Fault("kill -9 Mosquitto, gateway offline", _kill_mosquitto_gateway_offline, loss_window=1),
+    Fault("kill -9 Mosquitto", _kill_mosquitto, loss_window=_MOSQUITTO_WINDOW),
+    Fault(
+        "kill -9 Mosquitto, gateway offline", _kill_mosquitto_gateway_offline, loss_window=_MOSQUITTO_WINDOW
+    ),
     Fault("Elasticsearch stopped 20 s", _elasticsearch_down),
     Fault("ActiveMQ restart", _activemq_restart, broker_link_drop=True),
     Fault("ActiveMQ frozen 15 s (SIGSTOP)", _activemq_stall),

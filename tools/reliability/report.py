@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from tools.reliability.mqtt_durability import DurabilityResult
 from tools.reliability.suite import Outcome
+from tools.stack.settings import MOSQUITTO_AUTOSAVE_CHANGES
 
 
 def _lost(o: Outcome) -> str:
@@ -31,7 +32,7 @@ def _soak(o: Outcome) -> list[str]:
         "| measure | value |",
         "|---|---:|",
         f"| good messages PUBACKed | {o.acked:,} |",
-        f"| lost (documented window: 1 per kill -9 of Mosquitto) | {_lost(o)} |",
+        f"| lost (documented window: unsaved changes + 1 per kill -9 of Mosquitto) | {_lost(o)} |",
         f"| duplicated documents | {o.duplicated} |",
         f"| stuck in the data queue at the end | {o.stuck} |",
         f"| hostile payloads published / in the DLQ | {o.hostile} / {o.dead_lettered} |",
@@ -83,15 +84,17 @@ def markdown(
             "",
             *_durability(durability),
             "",
-            "Both configs now write after every change (`autosave_interval 1`). Mosquitto sends a PUBACK "
-            "before the save that follows it in the same loop iteration, so a kill landing in that save loses "
-            "what arrived in that iteration: the documented window is **the last message acknowledged to each "
-            "publishing connection**, 1 with one publisher (the row above; the old 30/60 s timer lost "
-            "everything since the last save). The cost is the publish rate: the whole store is rewritten per "
-            f"save, so it falls as a backlog builds up ({every_change} msg/s while 5,000 queue up for an "
-            "offline gateway, ~500 msg/s with the gateway online). A count of N trades up to N-1 more messages lost per crash "
-            "for speed "
-            "(`STACK_MOSQUITTO_AUTOSAVE_CHANGES` locally, `autosave_interval` in deploy/mosquitto).",
+            f"Both configs save every {MOSQUITTO_AUTOSAVE_CHANGES} changes (`autosave_on_changes true`, "
+            f"`autosave_interval {MOSQUITTO_AUTOSAVE_CHANGES}`). The bound per `kill -9`: the changes not "
+            "saved yet plus the last message acknowledged to each publishing connection (Mosquitto sends a "
+            "PUBACK before the save that follows it in the same loop iteration); the old 30/60 s timer lost "
+            "everything since the last save. Saving after every change narrows the bound to one per "
+            f"connection, but the whole store is rewritten per save: {every_change} msg/s while 5,000 queue "
+            "up for an offline gateway, and about 1,000 msg/s with the gateway online "
+            "(docs/BENCHMARKS.md), a tenth of what the pipeline carries. "
+            f"{MOSQUITTO_AUTOSAVE_CHANGES} changes keeps the front door at full speed; its bound is one "
+            "second of traffic for a site of 1,000 devices publishing every 10 s. Change it with "
+            "`STACK_MOSQUITTO_AUTOSAVE_CHANGES` locally and `autosave_interval` in deploy/mosquitto.",
             "",
         ]
     if suite:
@@ -100,7 +103,8 @@ def markdown(
             "",
             *_suite(suite),
             "",
-            "*(window)*: a kill -9 of Mosquitto may lose the last message it acknowledged (see above); "
+            "*(window)*: a kill -9 of Mosquitto may lose its unsaved changes and the last message it "
+            "acknowledged (see above); "
             "every other fault must lose nothing. STOMP reconnects are expected only when ActiveMQ itself "
             "restarts; a frozen broker (SIGSTOP) must keep every link.",
             "",

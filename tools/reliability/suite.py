@@ -37,7 +37,7 @@ class Outcome:
     published: int = 0
     acked: int = 0
     lost: int = 0
-    loss_window: int = 0  # documented broker window (1 per kill -9 of Mosquitto)
+    loss_window: int = 0  # documented broker window (unsaved changes + 1, per kill -9 of Mosquitto)
     duplicated: int = 0
     stuck: int = 0
     recovery_s: float = 0.0
