@@ -33,25 +33,37 @@ class Energy(_Strict):
 
 
 class LineCost(_Strict):
-    """Leak flow of one air line: measured (m³/min) or estimated from an orifice size (DOE table)."""
+    """Leak flow of one air line: measured (m³/min) or estimated from an orifice size (DOE table), and the
+    `centrale` meter of the same installation, if any (for the measured leak-hour consumption)."""
 
     leak_flow_m3_per_min: float | None = Field(None, gt=0, le=100)
     flow_source: Source = "estimated"
     orifice: str | None = None
+    pressure_psig: Literal[70, 80, 90, 100, 125] | None = Field(
+        None, description="DOE table column (default 100 psig, about 6.9 bar)"
+    )
+    orifice_edge: Literal["table", "rounded", "sharp"] = Field(
+        "table", description="DOE footnote factor: table 1.0, rounded 0.97, sharp 0.61"
+    )
+    meter: str | None = Field(None, min_length=1, description="device name of the centrale meter")
 
     @field_validator("orifice")
     @classmethod
     def _known_orifice(cls, value: str | None) -> str | None:
-        if value is not None and value not in reference.DOE_LEAK_CFM_AT_100_PSIG:
-            raise ValueError(
-                f"unknown orifice {value!r}; one of {sorted(reference.DOE_LEAK_CFM_AT_100_PSIG)}"
-            )
+        if value is not None and value not in reference.ORIFICES:
+            raise ValueError(f"unknown orifice {value!r}; one of {list(reference.ORIFICES)} (inches)")
         return value
 
     @model_validator(mode="after")
     def _flow_given_once(self) -> Self:
         if self.leak_flow_m3_per_min is not None and self.orifice is not None:
             raise ValueError("give leak_flow_m3_per_min or orifice, not both")
+        if self.leak_flow_m3_per_min is not None and (
+            self.pressure_psig is not None or self.orifice_edge != "table"
+        ):
+            raise ValueError(
+                "pressure_psig and orifice_edge apply to the DOE orifice table, not to a given flow"
+            )
         if self.flow_source == "measured" and self.leak_flow_m3_per_min is None:
             raise ValueError("flow_source 'measured' needs leak_flow_m3_per_min")
         return self
@@ -95,10 +107,26 @@ class LineModel(BaseModel):
     leak_flow_m3_per_min: float
     flow_source: Source
     flow_basis: str
+    flow_assumed: bool  # a reference default whose source text was not checked
     specific_energy_kwh_per_m3: float
     specific_energy_source: Source
+    specific_energy_basis: str
+    specific_energy_assumed: bool
     energy_price_per_kwh: float
+    price_basis: str
+    price_is_default: bool
     currency: str
+    meter: str | None = None
+
+    @property
+    def assumed(self) -> list[str]:
+        """The figures of this line that are unchecked defaults, for the mail's "assumed" marks."""
+        flags = {
+            "leak flow": self.flow_assumed,
+            "specific energy": self.specific_energy_assumed,
+            "energy price": self.price_is_default,
+        }
+        return [name for name, flag in flags.items() if flag]
 
 
 def line_model(config: ReportConfig, customer: str, line: str) -> LineModel:
@@ -109,31 +137,34 @@ def line_model(config: ReportConfig, customer: str, line: str) -> LineModel:
             site, cost = candidate, candidate.lines[line]
             break
     if cost.leak_flow_m3_per_min is not None:
-        flow, basis = cost.leak_flow_m3_per_min, "configured flow"
+        flow = reference.LeakFlow(cost.leak_flow_m3_per_min, "configured flow", verified=True)
     else:
-        orifice = cost.orifice or reference.DEFAULT_ORIFICE
-        flow = reference.orifice_flow_m3_per_min(orifice)
-        basis = reference.SOURCE_LEAK_FLOW.format(orifice=orifice)
+        flow = reference.orifice_flow(
+            cost.orifice or reference.DEFAULT_ORIFICE,
+            cost.pressure_psig or reference.DEFAULT_PRESSURE_PSIG,
+            cost.orifice_edge,
+        )
     d = config.defaults
     energy = site.specific_energy_kwh_per_m3 or d.specific_energy_kwh_per_m3
+    price = site.energy_price_per_kwh if site.energy_price_per_kwh is not None else d.energy_price_per_kwh
     return LineModel(
-        leak_flow_m3_per_min=flow,
+        leak_flow_m3_per_min=flow.m3_per_min,
         flow_source=cost.flow_source,
-        flow_basis=basis,
+        flow_basis=flow.basis,
+        flow_assumed=not flow.verified,
         specific_energy_kwh_per_m3=energy or reference.DEFAULT_SPECIFIC_ENERGY_KWH_PER_M3,
         specific_energy_source=(
             (site.specific_energy_source or d.specific_energy_source or "estimated")
             if energy
             else "estimated"
         ),
-        energy_price_per_kwh=(
-            site.energy_price_per_kwh
-            if site.energy_price_per_kwh is not None
-            else d.energy_price_per_kwh
-            if d.energy_price_per_kwh is not None
-            else reference.DEFAULT_ENERGY_PRICE_PER_KWH
-        ),
+        specific_energy_basis="configured" if energy else reference.SPECIFIC_POWER_SOURCE,
+        specific_energy_assumed=not energy and not reference.SPECIFIC_POWER_VERIFIED,
+        energy_price_per_kwh=price if price is not None else reference.DEFAULT_ENERGY_PRICE_PER_KWH,
+        price_basis="configured tariff" if price is not None else reference.ENERGY_PRICE_SOURCE,
+        price_is_default=price is None,
         currency=site.currency or d.currency or reference.DEFAULT_CURRENCY,
+        meter=cost.meter,
     )
 
 

@@ -10,6 +10,7 @@ from elasticsearch import Elasticsearch
 from finemeca import naming
 from report.costs import LineModel, ReportConfig, line_model
 from report.episodes import LOOKBACK, Episode, air_lines, leak_episodes
+from report.leak_hours import LeakHours, compare, meter_hours
 from report.settings import ReportSettings
 from report.week import Week
 from sensors.registry import available_sensors
@@ -72,6 +73,7 @@ class WeeklyReport:
     energy_incomplete_days: int
     health: Health
     chart_line: LineReport | None
+    leak_hours: list[LeakHours] = field(default_factory=list)  # lines mapped to a centrale meter
 
     @property
     def total_cost(self) -> float:
@@ -281,6 +283,22 @@ def pressure_series(
     return out
 
 
+def leak_hour_consumption(
+    es: Elasticsearch, settings: ReportSettings, customer: str, week: Week, lines: list[LineReport]
+) -> list[LeakHours]:
+    """Per line mapped to a meter: its meter's kWh per leak hour against comparable hours (leak_hours.py)."""
+    by_meter: dict[str, list[LineReport]] = {}
+    for line in lines:
+        if line.model.meter:
+            by_meter.setdefault(line.model.meter, []).append(line)
+    out = []
+    for meter, mapped in sorted(by_meter.items()):
+        hours = meter_hours(es, settings.index_prefix, customer, meter, week)
+        everyone = [e for line in mapped for e in line.episodes]
+        out += [compare(line.line, meter, line.episodes, everyone, hours, week.timezone) for line in mapped]
+    return out
+
+
 def build_report(
     es: Elasticsearch, config: ReportConfig, settings: ReportSettings, customer: str, week: Week
 ) -> WeeklyReport:
@@ -298,4 +316,5 @@ def build_report(
         energy_incomplete_days=incomplete,
         health=health(es, settings, customer, week),
         chart_line=chart_line,
+        leak_hours=leak_hour_consumption(es, settings, customer, week, lines),
     )

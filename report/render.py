@@ -75,6 +75,7 @@ def context(report: WeeklyReport) -> dict[str, Any]:
         "local": local,
         "chart_cid": CHART_CID,
         "has_chart": report.chart_line is not None,
+        "assumed_any": any(line.model.assumed for line in report.lines if line.leaks),
     }
 
 

@@ -6,7 +6,8 @@ Readings every 10 minutes per air line (REPORT_AIR_INTERVAL_S=600), one meter re
   2 h 10); previous week Wed 11 08:00 -> 09:00 (1 h). Flow from the DOE 1/8 in orifice (estimated).
 - line-2 (10-102): leaks from Sun 22 20:00, still open at week end (4 h); measured flow 0.5 m³/min.
 - line-3 (10-103): never leaks, silent from Fri 20 12:00 (last reading 11:50).
-- centrale-100 (30-100): 8 kW all previous week; this week day i (Mon = 0) at 10 + i kW.
+- centrale-100 (30-100): 8 kW all previous week; this week day i (Mon = 0) at 10 + i kW; line-1 and line-2
+  are mapped to it (measured consumption in leak hours).
 - another customer's leaking line, and dead letters of ours and of theirs (only ours count).
 """
 
@@ -188,8 +189,12 @@ def known_week(es: Elasticsearch) -> Iterator[KnownWeek]:
                             "specific_energy_kwh_per_m3": 0.12,
                             "energy_price_per_kwh": 0.25,
                             "lines": {
-                                "line-1": {"orifice": "1/8"},
-                                "line-2": {"leak_flow_m3_per_min": 0.5, "flow_source": "measured"},
+                                "line-1": {"orifice": "1/8", "meter": "centrale-100"},
+                                "line-2": {
+                                    "leak_flow_m3_per_min": 0.5,
+                                    "flow_source": "measured",
+                                    "meter": "centrale-100",
+                                },
                             },
                         }
                     },

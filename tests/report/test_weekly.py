@@ -70,11 +70,13 @@ def test_chart_series_is_the_customers_line_only(es, known_week, report):
 def test_air_lost_and_cost(report):
     lines = {line.line: line for line in report.lines}
     one, two = lines["line-1"], lines["line-2"]
-    flow_one = 25.2 * CFM_TO_M3_PER_MIN  # DOE tip sheet #3, 1/8 in at 100 psig
+    flow_one = 25.22 * CFM_TO_M3_PER_MIN  # DOE tip sheet #3 table, 1/8 in at 100 psig
     assert one.air_lost_m3 == pytest.approx(280 * flow_one)
     assert one.energy_kwh == pytest.approx(280 * flow_one * 0.12)
     assert one.cost == pytest.approx(280 * flow_one * 0.12 * 0.25)
     assert (one.model.flow_source, one.cost_source) == ("estimated", "estimated")
+    assert one.model.assumed == ["leak flow"]  # the DOE table rows were not checked at the source
+    assert two.model.assumed == []  # configured flow, specific energy and tariff
     assert two.air_lost_m3 == pytest.approx(120.0)  # 240 min x 0.5 m3/min measured
     assert two.energy_kwh == pytest.approx(14.4)
     assert two.cost == pytest.approx(3.6)
@@ -88,6 +90,30 @@ def test_centrale_energy(report):
     assert report.energy_week_kwh == pytest.approx(24 * (10 + 11 + 12 + 13 + 14 + 15 + 16))  # 2184
     assert report.energy_previous_week_kwh == pytest.approx(7 * 24 * 8)  # 1344
     assert report.energy_incomplete_days == 0
+
+
+def test_measured_consumption_in_leak_hours(report):
+    """centrale-100 meters line-1 and line-2; its power is 10 + i kW on day i (Mon = 0), 4 readings an hour.
+
+    line-1 leaked throughout Tue 10:00 and 11:00 (12:00-12:30 is partial), Sat 23:00 and Sun 00:00 (01:00-01:10
+    partial). line-2 throughout Sun 20:00-23:00. Comparable: same week, no leak on either line, same clock
+    hour and kind of day.
+    - Tue 10, 11 (11 kW) vs Mon, Wed, Thu, Fri at 10/11 (10, 12, 13, 14 kW): 12.25 each.
+    - Sat 23: the only other weekend 23:00 is Sun 23, when line-2 leaks: unmatched.
+    - Sun 00 (16 kW) vs Sat 00 (15 kW).
+    - line-2 Sun 20, 21, 22 (16 kW) vs Sat 20, 21, 22 (15 kW); Sun 23 vs Sat 23 (line-1 leaks): unmatched.
+    """
+    by_line = {c.line: c for c in report.leak_hours}
+    assert sorted(by_line) == ["line-1", "line-2"]  # line-3 has no meter
+    one, two = by_line["line-1"], by_line["line-2"]
+    assert (one.meter, one.leak_hours, one.unmatched_hours) == ("centrale-100", 3, 1)
+    assert one.comparable_hours == 4 + 4 + 1  # weekday 10:00, weekday 11:00, Sat 00:00
+    assert one.leak_kwh_per_h == pytest.approx((11 + 11 + 16) / 3)
+    assert one.comparable_kwh_per_h == pytest.approx((12.25 + 12.25 + 15) / 3)
+    assert one.difference_kwh_per_h == pytest.approx(-0.5)
+    assert (two.leak_hours, two.unmatched_hours, two.comparable_hours) == (3, 1, 3)
+    assert (two.leak_kwh_per_h, two.comparable_kwh_per_h) == (pytest.approx(16.0), pytest.approx(15.0))
+    assert two.difference_kwh_per_h == pytest.approx(1.0)
 
 
 def test_data_health(report):
@@ -113,6 +139,12 @@ def test_text_mail_shows_the_figures(report):
     assert "2026-11-22: 384.0 kWh" in text
     assert "week: 2184.0 kWh; previous week 1344.0 kWh (+62%)" in text
     assert "silent at week end: line-3 (last Fri 20 Nov 11:50)" in text
+    assert "(estimated; assumed: leak flow)" in text  # line-1's DOE table flow
+    assert "price 0.25 EUR/kWh: configured tariff" in text
+    assert (
+        "line-2 (centrale-100): 16.00 kWh/h in 3 leak hour(s) (+1 unmatched) vs 15.00 kWh/h in 3 comparable"
+        " hour(s): +1.00 kWh/h" in text
+    )
     assert "<script" not in html and "cid:leak-chart" in html
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from report.costs import ReportConfigError, line_model, load_config
-from report.reference import CFM_TO_M3_PER_MIN
+from report.reference import CFM_TO_M3_PER_MIN, DEFAULT_SPECIFIC_ENERGY_KWH_PER_M3
 from report.settings import PACKAGED_CONFIG
 
 
@@ -24,8 +24,8 @@ def test_packaged_config_is_valid():
     ("text", "expected"),
     [
         (
-            "customers: {acme: {recipients: [a@b.c], sites: {main: {lines: {line-1: {orifice: '3/8'}}}}}}",
-            "field 'customers.acme.sites.main.lines.line-1.orifice': Value error, unknown orifice '3/8'",
+            "customers: {acme: {recipients: [a@b.c], sites: {main: {lines: {line-1: {orifice: '1/2'}}}}}}",
+            "field 'customers.acme.sites.main.lines.line-1.orifice': Value error, unknown orifice '1/2'",
         ),
         ("customers: {acme: {recipients: []}}", "field 'customers.acme.recipients'"),
         ("customers: {acme: {recipients: [nobody]}}", "not mail addresses: ['nobody']"),
@@ -73,7 +73,8 @@ customers:
     assert other.leak_flow_m3_per_min == pytest.approx(6.31 * CFM_TO_M3_PER_MIN)
     assert (other.flow_source, other.specific_energy_kwh_per_m3, other.specific_energy_source) == (
         "estimated",
-        0.1,
+        DEFAULT_SPECIFIC_ENERGY_KWH_PER_M3,
         "estimated",
     )
+    assert one.assumed == [] and other.assumed == ["leak flow", "specific energy"]  # price: 0.3 configured
     assert "Tip Sheet #3" in other.flow_basis and "1/16" in other.flow_basis
