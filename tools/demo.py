@@ -22,7 +22,7 @@ from finemeca import naming
 from finemeca.config import ElasticsearchSettings, MqttSettings, SmtpSettings
 from finemeca.es import make_client
 from report.costs import load_config
-from report.job import run_weekly
+from report.job import Outcome, run_weekly
 from report.settings import ReportSettings
 from report.week import last_full_week
 from sensors.registry import available_sensors, get_sensor
@@ -48,7 +48,7 @@ def _mails() -> int:
     return len(mailbox.message_files())
 
 
-def _send_weekly_report(es: Elasticsearch, prefix: str) -> None:
+def send_weekly_report(es: Elasticsearch, prefix: str, smtp: SmtpSettings | None = None) -> list[Outcome]:
     """The demo customer's report for the week running now (the scheduled role reports full weeks only);
     recorded in its own index and forgotten first, so each demo run mails one."""
     settings = ReportSettings(index_prefix=prefix, sent_index=f"{prefix}-report-sent-demo")
@@ -57,8 +57,10 @@ def _send_weekly_report(es: Elasticsearch, prefix: str) -> None:
     week = last_full_week(datetime.now(UTC) + timedelta(days=7), config.customers[customer].timezone)
     es.options(ignore_status=404).delete(index=settings.sent_index_name(), id=f"{customer}-{week.label}")
     console.rule(f"4. weekly leak report {week.label} for {customer}")
-    for outcome in run_weekly(es, config, settings, SmtpSettings(), week=week.label, customers=[customer]):
+    outcomes = run_weekly(es, config, settings, smtp or SmtpSettings(), week=week.label, customers=[customer])
+    for outcome in outcomes:
         console.print(f"  {outcome.customer} {outcome.week}: {outcome.status} {outcome.detail}")
+    return outcomes
 
 
 def _dashboard(es: Elasticsearch, sensors: list[str], published: int, started: float, prefix: str) -> Table:
@@ -172,7 +174,7 @@ def demo(
         publisher.close()
         pipeline.stop()
     if weekly_report:
-        _send_weekly_report(es, prefix)
+        send_weekly_report(es, prefix)
     console.rule("where to look")
     console.print(
         f"  documents:   curl 'http://127.0.0.1:9200/{naming.data_index_alias('air', prefix)}/_search?size=3&sort=@timestamp:desc'\n"
