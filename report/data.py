@@ -10,7 +10,7 @@ from elasticsearch import Elasticsearch
 from finemeca import naming
 from report.costs import LineModel, ReportConfig, line_model
 from report.episodes import LOOKBACK, Episode, air_lines, leak_episodes
-from report.leak_hours import LeakHours, compare, meter_hours
+from report.leak_hours import LeakHours, compare, meter_hours, quiet_slots
 from report.settings import ReportSettings
 from report.week import Week
 from sensors.registry import available_sensors
@@ -291,11 +291,15 @@ def leak_hour_consumption(
     for line in lines:
         if line.model.meter:
             by_meter.setdefault(line.model.meter, []).append(line)
+    hours = meter_hours(es, settings.index_prefix, customer, sorted(by_meter), week)
     out = []
     for meter, mapped in sorted(by_meter.items()):
-        hours = meter_hours(es, settings.index_prefix, customer, meter, week)
         everyone = [e for line in mapped for e in line.episodes]
-        out += [compare(line.line, meter, line.episodes, everyone, hours, week.timezone) for line in mapped]
+        quiet = quiet_slots(everyone, hours[meter], week.timezone, week.end)
+        out += [
+            compare(line.line, meter, line.episodes, quiet, hours[meter], week.timezone, week.end)
+            for line in mapped
+        ]
     return out
 
 

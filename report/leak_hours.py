@@ -2,7 +2,7 @@
 
 Definitions (report/README.md):
 - hours are the site's clock hours of the reported week; the meter's consumption in an hour is the mean of
-  its power readings in that hour (kW = kWh per hour), from one `date_histogram` aggregation per meter;
+  its power readings in that hour (kW = kWh per hour), from one aggregation for all the customer's meters;
 - a leak hour of a line: an hour the line leaked from start to end (hours it leaked in part count on
   neither side);
 - a comparable hour: an hour of the same week in which no line mapped to the same meter leaked at all, at
@@ -14,6 +14,7 @@ Definitions (report/README.md):
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -48,9 +49,13 @@ class LeakHours:
 
 
 def meter_hours(
-    es: Elasticsearch, prefix: str, customer: str, meter: str, week: Week
-) -> dict[datetime, float]:
-    """Start of each local clock hour of the week (UTC) -> mean power of the meter in it (kWh per hour)."""
+    es: Elasticsearch, prefix: str, customer: str, meters: list[str], week: Week
+) -> dict[str, dict[datetime, float]]:
+    """Per meter: start of each local clock hour of the week (UTC) -> mean power in it (kWh per hour).
+
+    One search for all meters (`terms` on the device name, then an hourly `date_histogram`)."""
+    if not meters:
+        return {}
     body = es.search(
         index=naming.data_index_alias("centrale", prefix),
         size=0,
@@ -58,59 +63,85 @@ def meter_hours(
             "bool": {
                 "filter": [
                     {"term": {"customer": customer}},
-                    {"term": {"device_name": meter}},
+                    {"terms": {"device_name": meters}},
                     {"range": {"@timestamp": {"gte": week.start.isoformat(), "lt": week.end.isoformat()}}},
                 ]
             }
         },
         aggs={
-            "hours": {
-                "date_histogram": {
-                    "field": "@timestamp",
-                    "calendar_interval": "1h",
-                    "time_zone": week.timezone,
-                    "min_doc_count": 1,
+            "meters": {
+                "terms": {"field": "device_name", "size": len(meters)},
+                "aggs": {
+                    "hours": {
+                        "date_histogram": {
+                            "field": "@timestamp",
+                            "calendar_interval": "1h",
+                            "time_zone": week.timezone,
+                            "min_doc_count": 1,
+                        },
+                        "aggs": {"kw": {"avg": {"field": "power_kw"}}},
+                    }
                 },
-                "aggs": {"kw": {"avg": {"field": "power_kw"}}},
             }
         },
         ignore_unavailable=True,
         allow_no_indices=True,
     )
-    buckets = body.get("aggregations", {}).get("hours", {}).get("buckets", [])
-    return {
-        datetime.fromtimestamp(b["key"] / 1000, tz=UTC): b["kw"]["value"]
-        for b in buckets
-        if b["kw"]["value"] is not None
-    }
+    out: dict[str, dict[datetime, float]] = {meter: {} for meter in meters}
+    for meter in body.get("aggregations", {}).get("meters", {}).get("buckets", []):
+        out[meter["key"]] = {
+            datetime.fromtimestamp(b["key"] / 1000, tz=UTC): b["kw"]["value"]
+            for b in meter["hours"]["buckets"]
+            if b["kw"]["value"] is not None
+        }
+    return out
 
 
-def _leak_seconds(episodes: Iterable[Episode], hour: datetime) -> float:
-    return sum(e.clipped(hour, hour + HOUR).total_seconds() for e in episodes)
+Slot = tuple[bool, int]  # (weekend, local clock hour)
+
+
+def leak_seconds(episodes: Iterable[Episode], hours: list[datetime], end: datetime) -> dict[datetime, float]:
+    """Leak seconds per hour start of `hours` (sorted), only the hours the episodes touch (bisect)."""
+    out: dict[datetime, float] = defaultdict(float)
+    for episode in episodes:
+        stop = episode.end or end
+        for hour in hours[max(0, bisect_right(hours, episode.start) - 1) : bisect_left(hours, stop)]:
+            out[hour] += episode.clipped(hour, hour + HOUR).total_seconds()
+    return out
+
+
+def quiet_slots(
+    same_meter: list[Episode], hours: dict[datetime, float], timezone: str, end: datetime
+) -> dict[Slot, list[float]]:
+    """kWh/h of the hours without any leak on the meter's lines, by slot (computed once per meter)."""
+    starts = sorted(hours)
+    leaking = leak_seconds(same_meter, starts, end)
+    quiet: dict[Slot, list[float]] = defaultdict(list)
+    for hour in starts:
+        if not leaking.get(hour):
+            quiet[slot(hour, timezone)].append(hours[hour])
+    return quiet
+
+
+def slot(hour: datetime, timezone: str) -> Slot:
+    local = hour.astimezone(ZoneInfo(timezone))
+    return local.weekday() >= 5, local.hour
 
 
 def compare(
     line: str,
     meter: str,
     own: list[Episode],
-    same_meter: list[Episode],
+    quiet: dict[Slot, list[float]],
     hours: dict[datetime, float],
     timezone: str,
+    end: datetime,
 ) -> LeakHours:
-    """`own`: the line's episodes; `same_meter`: those of every line mapped to the meter (own included)."""
-    zone = ZoneInfo(timezone)
-
-    def slot(hour: datetime) -> tuple[bool, int]:
-        local = hour.astimezone(zone)
-        return local.weekday() >= 5, local.hour
-
-    quiet: dict[tuple[bool, int], list[float]] = defaultdict(list)
-    for hour, kwh in hours.items():
-        if _leak_seconds(same_meter, hour) == 0:
-            quiet[slot(hour)].append(kwh)
-    leaking = [hour for hour in sorted(hours) if _leak_seconds(own, hour) >= HOUR.total_seconds()]
-    matched = [hour for hour in leaking if quiet.get(slot(hour))]
-    used = {slot(hour) for hour in matched}
+    """The line's full leak hours (`own` episodes) against the quiet hours of its meter (`quiet_slots`)."""
+    starts = sorted(hours)
+    leaking = [h for h, sec in sorted(leak_seconds(own, starts, end).items()) if sec >= HOUR.total_seconds()]
+    matched = [hour for hour in leaking if quiet.get(slot(hour, timezone))]
+    used = {slot(hour, timezone) for hour in matched}
     return LeakHours(
         line=line,
         meter=meter,
@@ -118,5 +149,5 @@ def compare(
         unmatched_hours=len(leaking) - len(matched),
         comparable_hours=sum(len(quiet[s]) for s in used),
         leak_kwh_per_h=fmean(hours[h] for h in matched) if matched else None,
-        comparable_kwh_per_h=fmean(fmean(quiet[slot(h)]) for h in matched) if matched else None,
+        comparable_kwh_per_h=fmean(fmean(quiet[slot(h, timezone)]) for h in matched) if matched else None,
     )
