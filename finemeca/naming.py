@@ -122,6 +122,19 @@ def deadletter_index(prefix: str = DEFAULT_PREFIX) -> str:
     return f"{prefix}-deadletters"
 
 
+def queue_depth_index(timestamp: datetime, prefix: str = DEFAULT_PREFIX) -> str:
+    """Daily index of queue-depth samples (the operations dashboard's view of ActiveMQ)."""
+    return f"{prefix}-queue-depth-{timestamp:%Y.%m.%d}"
+
+
+def queue_depth_index_pattern(prefix: str = DEFAULT_PREFIX) -> str:
+    return f"{prefix}-queue-depth-*"
+
+
+def queue_depth_template(prefix: str = DEFAULT_PREFIX) -> str:
+    return f"{prefix}-queue-depth"
+
+
 def alerts_state_index(prefix: str = DEFAULT_PREFIX) -> str:
     return f"{prefix}-alerts-state"
 

@@ -11,6 +11,7 @@ import json
 import queue
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from stomp.utils import Frame
@@ -20,6 +21,22 @@ from finemeca.stomp_link import StompLink
 
 STATISTICS = "/queue/ActiveMQ.Statistics.Destination."
 
+# The queue-depth samples (naming.queue_depth_index, daily): written by the ingestor, read by the
+# operations dashboard. `kind` is `data` (the sensor's queue) or `dlq` (its dead-letter queue).
+QUEUE_DEPTH_MAPPINGS: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "@timestamp": {"type": "date"},
+        "sensor": {"type": "keyword"},
+        "queue": {"type": "keyword"},
+        "kind": {"type": "keyword"},
+        "depth": {"type": "long"},
+        "enqueued": {"type": "long"},
+        "dequeued": {"type": "long"},
+        "consumers": {"type": "integer"},
+    },
+}
+
 
 @dataclass(frozen=True)
 class QueueStats:
@@ -28,6 +45,20 @@ class QueueStats:
     enqueued: int
     dequeued: int
     consumers: int
+
+
+def depth_document(stats: QueueStats, sensor: str, kind: str, at: datetime) -> dict[str, Any]:
+    """One queue-depth sample (mapping QUEUE_DEPTH_MAPPINGS)."""
+    return {
+        "@timestamp": at.isoformat(),
+        "sensor": sensor,
+        "queue": stats.name,
+        "kind": kind,
+        "depth": stats.depth,
+        "enqueued": stats.enqueued,
+        "dequeued": stats.dequeued,
+        "consumers": stats.consumers,
+    }
 
 
 def parse_statistics(body: bytes) -> QueueStats:

@@ -1,4 +1,5 @@
-"""Index templates (created at start, idempotently) and retention of daily indices."""
+"""Index templates (created at start, idempotently) and retention of daily indices (sensor data and
+queue-depth samples)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from elasticsearch import Elasticsearch
 
 from finemeca import naming
 from finemeca.es import ensure_index, replica_settings
+from finemeca.queue_stats import QUEUE_DEPTH_MAPPINGS
 from sensors.base import SensorPlugin
 
 
@@ -48,7 +50,23 @@ def ensure_sensor_template(
         ensure_index(es, naming.extra_index(name, prefix), mappings, replicas)
 
 
-_DAILY = re.compile(r"-data-(\d{4})\.(\d{2})\.(\d{2})$")
+def ensure_queue_depth_template(
+    es: Elasticsearch, prefix: str = naming.DEFAULT_PREFIX, replicas: int | None = None
+) -> None:
+    """Composable template of the daily queue-depth indices (one shard each: a few thousand docs a day)."""
+    es.indices.put_index_template(
+        name=naming.queue_depth_template(prefix),
+        index_patterns=[naming.queue_depth_index_pattern(prefix)],
+        priority=200,
+        template={
+            "settings": {"number_of_shards": 1, **replica_settings(replicas)},
+            "mappings": QUEUE_DEPTH_MAPPINGS,
+        },
+        meta={"managed_by": "finemeca ingestor"},
+    )
+
+
+_DAILY = re.compile(r"-(\d{4})\.(\d{2})\.(\d{2})$")
 
 
 def index_day(name: str) -> date | None:
@@ -66,7 +84,12 @@ def indices_older_than(names: list[str], days: int, today: date | None = None) -
 def delete_old_indices(
     es: Elasticsearch, sensor: str, days: int, prefix: str = naming.DEFAULT_PREFIX, dry_run: bool = False
 ) -> list[str]:
-    pattern = naming.data_index_pattern(sensor, prefix)
+    """The sensor's daily data indices older than `days`."""
+    return delete_old_daily(es, naming.data_index_pattern(sensor, prefix), days, dry_run)
+
+
+def delete_old_daily(es: Elasticsearch, pattern: str, days: int, dry_run: bool = False) -> list[str]:
+    """Daily indices matching `pattern` older than `days` (deleted unless `dry_run`)."""
     names = list(es.indices.get(index=pattern, expand_wildcards="open,closed").keys())
     old = indices_older_than(names, days)
     if old and not dry_run:

@@ -9,7 +9,12 @@ from finemeca import naming
 from finemeca.config import ElasticsearchSettings
 from finemeca.deadletter import DEADLETTER_MAPPINGS
 from finemeca.es import ensure_index, make_client, wait_until_healthy
-from ingestor.indices import delete_old_indices, ensure_sensor_template
+from ingestor.indices import (
+    delete_old_daily,
+    delete_old_indices,
+    ensure_queue_depth_template,
+    ensure_sensor_template,
+)
 from ingestor.settings import IngestorSettings
 from sensors.registry import available_sensors, get_sensor
 
@@ -37,6 +42,8 @@ def setup(sensor: list[str] = typer.Option(None, help="default: every sensor")) 
     ensure_index(
         es, naming.deadletter_index(es_settings.index_prefix), DEADLETTER_MAPPINGS, ing.index_replicas
     )
+    ensure_queue_depth_template(es, es_settings.index_prefix, ing.index_replicas)
+    console.print("dead-letters index and queue-depth template: ok")
 
 
 @app.command()
@@ -45,7 +52,7 @@ def retention(
     sensor: list[str] = typer.Option(None, help="default: every sensor"),
     dry_run: bool = typer.Option(False, "--dry-run", help="only list what would be deleted"),
 ) -> None:
-    """Delete daily indices older than N days."""
+    """Delete daily indices (sensor data, queue-depth samples) older than N days."""
 
     es_settings = ElasticsearchSettings()
     es = make_client(es_settings)
@@ -53,3 +60,6 @@ def retention(
         old = delete_old_indices(es, name, days, es_settings.index_prefix, dry_run=dry_run)
         verb = "would delete" if dry_run else "deleted"
         console.print(f"{name}: {verb} {len(old)} index(es)" + (f": {', '.join(old)}" if old else ""))
+    old = delete_old_daily(es, naming.queue_depth_index_pattern(es_settings.index_prefix), days, dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    console.print(f"queue-depth: {verb} {len(old)} index(es)" + (f": {', '.join(old)}" if old else ""))

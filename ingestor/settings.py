@@ -36,6 +36,12 @@ class IngestorSettings(BaseSettings):
     queue_stats_interval_s: float = Field(
         15.0, ge=0, description="how often /metrics reads the depth of the data queue and DLQ (0 = never)"
     )
+    queue_depth_sample_s: float = Field(
+        30.0,
+        ge=0,
+        description="how often the depth of the data queue and DLQ is written to the queue-depth index "
+        "for the operations dashboard (0 = never)",
+    )
     clock_skew_tolerance: float = Field(
         DEFAULT_CLOCK_SKEW_TOLERANCE_S,
         gt=0,

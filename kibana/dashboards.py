@@ -40,6 +40,7 @@ PREFIX = naming.DEFAULT_PREFIX
 ALERTS_HISTORY = naming.alerts_history_index(PREFIX)
 ALERTS_STATE = naming.alerts_state_index(PREFIX)
 DEADLETTERS = naming.deadletter_index(PREFIX)
+QUEUE_DEPTH = naming.queue_depth_index_pattern(PREFIX)
 SHARED_SOURCES = {"alerts-history": ALERTS_HISTORY, "alerts-state": ALERTS_STATE, "deadletters": DEADLETTERS}
 RED, GREEN = "#E7664C", "#54B399"
 
@@ -70,6 +71,7 @@ def data_views(specs: list[tuple[SensorPlugin, DashboardSpec]]) -> list[SavedObj
             views.append(data_view(naming.extra_index(view.index, PREFIX), view.time_field, view.name))
     views.append(data_view(ALERTS_HISTORY, "@timestamp", "Finemeca alerts history"))
     views.append(data_view(DEADLETTERS, "@timestamp", "Finemeca dead letters"))
+    views.append(data_view(QUEUE_DEPTH, "@timestamp", "Finemeca queue depth"))
     views.append(data_view(ALERTS_STATE, None, "Finemeca alert states (now)"))
     return views
 
@@ -177,6 +179,16 @@ def sensor_dashboard(plugin: SensorPlugin, spec: DashboardSpec) -> tuple[SavedOb
     return dashboard(title, spec.description, rows, time_from=spec.time_from, controls=controls), lenses
 
 
+def queue_depth_chart(kind: str, title: str, description: str) -> SavedObject:
+    """Depth per sensor over time from the ingestors' samples (`kind` `data` or `dlq`); a gap is a time
+    no ingestor could read the broker."""
+    layer = Layer(title, QUEUE_DEPTH)
+    layer.add("time", date_histogram(), role="x")
+    layer.add("sensor", terms("sensor", 20, "Sensor", order_by=layer.col("depth")), role="split")
+    layer.add("depth", metric("max", "depth", "Messages waiting (max)"))
+    return xy_chart(title, [layer], description, query=f'kind : "{kind}"', fitting="None")
+
+
 def operations_dashboard() -> tuple[SavedObject, list[SavedObject]]:
     sensors = [p.name for p in all_plugins()]
     rate_layers = []
@@ -202,6 +214,18 @@ def operations_dashboard() -> tuple[SavedObject, list[SavedObject]]:
         lag_layers,
         "Gateway receive to ingestor, in ms (ingested_at - received_at), worst message per interval.",
         fitting="None",
+    )
+    queue_depth = queue_depth_chart(
+        "data",
+        "Operations: queue depth per sensor",
+        "Messages waiting in each sensor's ActiveMQ queue (highest sample per interval; sampled by the "
+        "ingestor every INGESTOR_QUEUE_DEPTH_SAMPLE_S). Growing: the ingestor does not keep up or is down.",
+    )
+    dlq_depth = queue_depth_chart(
+        "dlq",
+        "Operations: dead-letter queue depth per sensor",
+        "Messages waiting in each sensor's DLQ (highest sample per interval): inspect and re-drive them "
+        "with `finemeca ingestor dlq`.",
     )
     radio_tables = []
     for sensor in sensors:
@@ -300,13 +324,25 @@ def operations_dashboard() -> tuple[SavedObject, list[SavedObject]]:
     dead_table = data_table(
         "Operations: dead-lettered per sensor", dead_by_reason, "By sensor, stage and reason, most first."
     )
-    lenses = [rate, lag, *radio_tables, *gateway_tables, *clock_tables, silent_table, dead_chart, dead_table]
+    lenses = [
+        rate,
+        lag,
+        queue_depth,
+        dlq_depth,
+        *radio_tables,
+        *gateway_tables,
+        *clock_tables,
+        silent_table,
+        dead_chart,
+        dead_table,
+    ]
     board = dashboard(
         "Finemeca: operations",
-        "Pipeline health: message rates, ingestion lag, radio quality, lost messages, gateways, device clocks, "
+        "Pipeline health: message rates, ingestion lag, queue depths, radio quality, lost messages, gateways, device clocks, "
         "silent devices, dead letters.",
         [
             [Panel(rate, w=24, h=12), Panel(lag, w=24, h=12)],
+            [Panel(queue_depth, w=24, h=12), Panel(dlq_depth, w=24, h=12)],
             *[[Panel(table, w=48, h=12)] for table in radio_tables],
             [Panel(table, w=48 // len(gateway_tables), h=10) for table in gateway_tables],
             [Panel(table, w=48 // len(clock_tables), h=10) for table in clock_tables],

@@ -5,7 +5,8 @@ independently of the pipeline.
 Scenario (UTC+1, Europe/Brussels winter time): air line-1 leaking now, line-10 with one short dip,
 line-2 missing two messages, an hour of air outage; alert states/history with a leak, a silent device
 and other rules' events; 22 meters (> 20) on two sites, read every 7 h (midnights straddled), one meter
-swapped mid-month; two weather devices; dead letters of two stages.
+swapped mid-month; two weather devices; dead letters of two stages; queue-depth samples of two sensors'
+data queues and DLQs.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ import pytest
 
 from finemeca import naming
 from finemeca.deadletter import DEADLETTER_MAPPINGS
+from finemeca.queue_stats import QueueStats, depth_document
 from finemeca.retry import RetryPolicy
 from ingestor import bulk
 from ingestor.derived import run_after_index
-from ingestor.indices import ensure_sensor_template
+from ingestor.indices import ensure_queue_depth_template, ensure_sensor_template
 from ingestor.prepare import Incoming, prepare
 from kibana.dashboards import all_objects
 from kibana.lens_query import Row, run_panel
@@ -173,6 +175,29 @@ DEAD_LETTERS = [("air", "validate", "Time: not a date")] * 3 + [
     ("centrale", "index", "mapper_parsing_exception")
 ]
 
+QUEUE_SAMPLES = [  # (sensor, kind, minutes before NOW, depth)
+    ("air", "data", 230, 40),
+    ("air", "data", 200, 1200),  # the ingestor fell behind in the first hour
+    ("air", "data", 130, 0),
+    ("centrale", "data", 230, 5),
+    ("air", "dlq", 230, 2),
+    ("air", "dlq", 70, 9),
+    ("centrale", "dlq", 70, 1),
+]
+
+
+def queue_samples(prefix: str) -> list[dict[str, Any]]:
+    body: list[dict[str, Any]] = []
+    for sensor, kind, minutes, depth in QUEUE_SAMPLES:
+        at = NOW - timedelta(minutes=minutes)
+        name = naming.data_queue(sensor).removeprefix("/queue/")
+        stats = QueueStats(f"DLQ.{name}" if kind == "dlq" else name, depth, depth, 0, 1)
+        body += [
+            {"index": {"_index": naming.queue_depth_index(at, prefix)}},
+            depth_document(stats, sensor, kind, at),
+        ]
+    return body
+
 
 def ingest(es: Any, prefix: str, sensor: str, messages: list[dict[str, Any]], batch: int = 400) -> None:
     plugin = get_sensor(sensor)
@@ -204,6 +229,7 @@ def scenario(es) -> Iterator[str]:
         index=f"{prefix}-alerts-history", mappings=json.loads((ALERTS_MAPPINGS / "history.json").read_text())
     )
     es.indices.create(index=f"{prefix}-deadletters", mappings=DEADLETTER_MAPPINGS)
+    ensure_queue_depth_template(es, prefix)
     operations = [{"index": {"_index": f"{prefix}-alerts-state"}} | {} for _ in ALERT_STATES]
     body: list[dict[str, Any]] = []
     for op, doc in zip(operations, ALERT_STATES, strict=True):
@@ -218,12 +244,14 @@ def scenario(es) -> Iterator[str]:
             {"index": {"_index": f"{prefix}-deadletters"}},
             {"@timestamp": "2026-03-10T11:00:00Z", "sensor": sensor, "stage": stage, "reason": reason},
         ]
+    body += queue_samples(prefix)
     es.bulk(operations=body, refresh=True)
     es.indices.refresh(index=f"{prefix}-*")
     yield prefix
     es.indices.delete(index=f"{prefix}-*", ignore_unavailable=True)
     for sensor in ("air", "centrale", "devicev01"):
         es.indices.delete_index_template(name=naming.template_name(sensor, prefix))
+    es.indices.delete_index_template(name=naming.queue_depth_template(prefix))
 
 
 def index_of(prefix: str):
@@ -356,3 +384,17 @@ def test_operations_ingestion_lag(es, scenario):
         if r.get("air (max ms)")
     ]
     assert lag and all(LAG_MS <= value < LAG_MS + 60_000 for value in lag)
+
+
+def test_operations_queue_depth_per_sensor_and_dlq_depth(es, scenario):
+    data = rows(es, scenario, "Operations: queue depth per sensor", AIR_START, NOW)
+    first_hour = {
+        r["Sensor"]: r["Messages waiting (max)"] for r in data if r["@timestamp"] == data[0]["@timestamp"]
+    }
+    assert first_hour == {"air": 1200, "centrale": 5}  # the peak of the hour, per sensor
+    assert max(r["Messages waiting (max)"] or 0 for r in data) == 1200  # no DLQ sample among them
+    dlq = rows(es, scenario, "Operations: dead-letter queue depth per sensor", AIR_START, NOW)
+    shown = {
+        (r["Sensor"], r["Messages waiting (max)"]) for r in dlq if r["Messages waiting (max)"] is not None
+    }
+    assert shown == {("air", 2), ("air", 9), ("centrale", 1)}
