@@ -22,4 +22,9 @@ def test_alert_mail_picture_is_the_golden_mail_cropped(tmp_path: Path):
     assert red_header == (192, 57, 43), red_header  # the alert's header band (#c0392b) was drawn
     assert "#c0392b" in GOLDEN_MAIL.read_text().lower()
     with Image.open(ALERT_MAIL_PNG) as committed:
-        assert committed.size == rgb.size  # the README's picture is this command's output
+        # the README's picture is this command's output (a few px of slack for font hinting; the old layout
+        # was 38 px shorter)
+        assert committed.width == rgb.width and abs(committed.height - rgb.height) <= 10, (
+            committed.size,
+            rgb.size,
+        )
