@@ -52,7 +52,15 @@ def run(
     output.write_text(report.markdown(command.strip(), suite, soak, durability))
     console.print(f"written: {output}")
     runs = [*suite, *([soak] if soak else [])]
-    bad = [o.name for o in runs if o.lost > o.loss_window or o.duplicated or o.stuck or o.spurious_reconnects]
+    bad = [
+        o.name
+        for o in runs
+        if o.lost > o.loss_window
+        or o.duplicated
+        or o.stuck
+        or o.spurious_reconnects
+        or o.dead_lettered < o.hostile  # a hostile payload neither indexed nor dead-lettered: a silent drop
+    ]
     if bad:
         console.print(f"[red]not clean:[/red] {', '.join(bad)}")
         raise typer.Exit(1)

@@ -35,7 +35,8 @@ def _soak(o: Outcome) -> list[str]:
         f"| lost (documented window: unsaved changes + 1 per kill -9 of Mosquitto) | {_lost(o)} |",
         f"| duplicated documents | {o.duplicated} |",
         f"| stuck in the data queue at the end | {o.stuck} |",
-        f"| hostile payloads published / in the DLQ | {o.hostile} / {o.dead_lettered} |",
+        f"| hostile payloads published / in the DLQ (at least once: a kill between the dead-letter copy and "
+        f"the ack, or a redelivery by a restarted Mosquitto, may repeat one) | {o.hostile} / {o.dead_lettered} |",
         f"| STOMP reconnects (all) / spurious (not within 60 s of an ActiveMQ restart) | "
         f"{o.reconnects} / {o.spurious_reconnects} |",
         f"| faults injected | {len(o.faults)}: {', '.join(o.faults)} |",
