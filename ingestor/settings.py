@@ -20,7 +20,16 @@ class IngestorSettings(BaseSettings):
     workers: int = Field(
         2, ge=1, le=16, description="batches in flight at once (a bulk request overlaps the next batch)"
     )
-    prefetch: int | None = Field(None, description="ActiveMQ prefetch; default (workers + 1) x batch_size")
+    prefetch: int | None = Field(
+        None,
+        description="ActiveMQ prefetch (broker messages); default workers + 2 envelopes, or (workers + 1) x "
+        "batch_size with INGESTOR_ENVELOPES=false",
+    )
+    envelopes: bool = Field(
+        True,
+        description="the queue carries gateway envelopes (GATEWAY_ENVELOPE=batch): the default prefetch counts "
+        "envelopes; single messages are read either way",
+    )
     max_retry_backoff_s: float = Field(30.0, gt=0, description="cap of the retry backoff for 429/5xx")
     stuck_after_s: float = Field(
         120.0, gt=0, description="/healthz turns not-ok when a batch has been in work this long"
@@ -54,4 +63,6 @@ class IngestorSettings(BaseSettings):
 
     @property
     def effective_prefetch(self) -> int:
-        return self.prefetch or (self.workers + 1) * self.batch_size
+        if self.prefetch:
+            return self.prefetch
+        return self.workers + 2 if self.envelopes else (self.workers + 1) * self.batch_size
