@@ -57,7 +57,9 @@ def unpack(data: bytes, expected: int | None = None) -> list[Item]:
             raise EnvelopeError(f"item {len(items) + 1}: no length line at byte {pos}")
         fields = data[pos:newline].split(b" ")
         if len(fields) != 3 or not all(f.isdigit() for f in fields):
-            raise EnvelopeError(f"item {len(items) + 1}: length line {bytes(data[pos:newline])!r} at byte {pos}")
+            raise EnvelopeError(
+                f"item {len(items) + 1}: length line {bytes(data[pos:newline])!r} at byte {pos}"
+            )
         received_ms, topic_len, body_len = (int(f) for f in fields)
         topic_end = newline + 1 + topic_len
         body_end = topic_end + body_len

@@ -109,7 +109,9 @@ def prepare(
             _add_record(batch, incoming, index_prefix)
             continue
         if incoming.delivery is None and envelope.is_envelope(incoming.headers):  # left whole: unreadable
-            batch.rejected.append(Rejected(incoming, "parse", envelope.problem(incoming.body, incoming.headers)))
+            batch.rejected.append(
+                Rejected(incoming, "parse", envelope.problem(incoming.body, incoming.headers))
+            )
             continue
         if reason := truncation_reason(incoming.headers, incoming.body):
             batch.rejected.append(Rejected(incoming, "parse", reason))
