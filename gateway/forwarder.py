@@ -110,11 +110,11 @@ class Forwarder:
             )
             return False
         elapsed = time.monotonic() - started
-        for message in batch:
-            self.source.ack(message)
+        self.source.ack_many(batch)
         now_ms = time.time() * 1000
+        lag = metrics.LAG_SECONDS.labels(self.sensor)
         for message in batch:
-            metrics.LAG_SECONDS.labels(self.sensor).observe((now_ms - message.received_ms) / 1000)
+            lag.observe((now_ms - message.received_ms) / 1000)
         metrics.FORWARDED.labels(self.sensor).inc(forwarded)
         metrics.DEAD_LETTERED.labels(self.sensor).inc(rejected)
         metrics.BATCH_SIZE.labels(self.sensor).observe(len(batch))

@@ -21,6 +21,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from finemeca.config import MqttSettings
 from finemeca.logs import get_logger
+from gateway.mqtt_client import BatchingClient
 
 log = get_logger(__name__)
 
@@ -44,7 +45,7 @@ class MqttSource:
         self.messages: queue.Queue[MqttMessage] = queue.Queue(maxsize=max_inflight * 2)
         self.connected = threading.Event()
         self.v5 = settings.protocol.strip() == "5"
-        self.client = mqtt.Client(
+        self.client = BatchingClient(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=client_id,
             protocol=mqtt.MQTTv5 if self.v5 else mqtt.MQTTv311,
@@ -83,6 +84,13 @@ class MqttSource:
 
     def ack(self, message: MqttMessage) -> None:
         self.client.ack(message.mid, message.qos)
+
+    def ack_many(self, messages: list[MqttMessage]) -> None:
+        """PUBACK a batch at once (QoS 1; QoS 0 needs none, QoS 2 is completed one by one)."""
+        self.client.ack_many(m.mid for m in messages if m.qos == 1)
+        for message in messages:
+            if message.qos == 2:
+                self.ack(message)
 
     def stop(self) -> None:
         """Disconnect; unacknowledged messages stay in the broker's session and come back on restart."""

@@ -19,7 +19,6 @@ from typing import Any
 from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout, SerializationError
 from elasticsearch import ApiError, Elasticsearch
-from elasticsearch.helpers import streaming_bulk
 
 from finemeca.errors import TransientError
 from finemeca.logs import get_logger
@@ -63,10 +62,6 @@ def describe_item_error(error: Any) -> str:
     return str(error)
 
 
-def _actions(items: list[Prepared]) -> list[dict[str, Any]]:
-    return [{"_op_type": "create", "_index": p.index, "_id": p.doc_id, "_source": p.document} for p in items]
-
-
 class _PendingItemsError(TransientError):
     """Some items (or the whole request) must be sent again."""
 
@@ -102,16 +97,16 @@ def _write_once(
     retry: list[Prepared] = []
     done = 0
     try:
-        results = streaming_bulk(
-            es,
-            _actions(pending),
-            chunk_size=max(len(pending), 1),
-            max_chunk_bytes=50 * 1024 * 1024,
-            raise_on_error=False,
-            raise_on_exception=True,
-            max_retries=0,
-        )
-        for prepared, (_ok, result) in zip(pending, results, strict=True):
+        # one request, built here with the client's JSON serializer (orjson in the ingestor): the bulk
+        # helper's per-action expansion and chunking cost more than the serialization itself
+        dumps = es.transport.serializers.get_serializer("application/json").dumps
+        lines: list[bytes] = []
+        for p in pending:
+            lines.append(dumps({"create": {"_index": p.index, "_id": p.doc_id}}))
+            lines.append(dumps(p.document))
+        lines.append(b"")
+        response = es.bulk(operations=b"\n".join(lines))  # type: ignore[arg-type]  # ndjson bytes pass as is
+        for prepared, result in zip(pending, response["items"], strict=True):
             done += 1
             item = next(iter(result.values()))
             verdict = classify(int(item.get("status", 0)), item.get("error"))
