@@ -16,13 +16,15 @@ class IngestorSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="INGESTOR_", extra="ignore")
 
     batch_size: int = Field(1000, ge=1, description="documents per _bulk request")
-    batch_timeout_ms: int = Field(200, ge=1, description="close a partial batch after this long")
+    batch_timeout_ms: int = Field(
+        50, ge=1, description="close a partial batch after this long (below capacity: latency)"
+    )
     workers: int = Field(
         2, ge=1, le=16, description="batches in flight at once (a bulk request overlaps the next batch)"
     )
     prefetch: int | None = Field(
         None,
-        description="ActiveMQ prefetch (broker messages); default workers + 2 envelopes, or (workers + 1) x "
+        description="ActiveMQ prefetch (broker messages); default 4 x (workers + 1) envelopes, or (workers + 1) x "
         "batch_size with INGESTOR_ENVELOPES=false",
     )
     envelopes: bool = Field(
@@ -65,4 +67,5 @@ class IngestorSettings(BaseSettings):
     def effective_prefetch(self) -> int:
         if self.prefetch:
             return self.prefetch
-        return self.workers + 2 if self.envelopes else (self.workers + 1) * self.batch_size
+        # envelopes: enough for every worker to fill a batch while the others' envelopes wait for their acks
+        return 4 * (self.workers + 1) if self.envelopes else (self.workers + 1) * self.batch_size
