@@ -30,6 +30,8 @@ log = get_logger(__name__)
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 # A whole request refused for these is the server's or the operator's problem, not the data's: wait.
 WAIT_STATUS = RETRYABLE_STATUS | {401, 403}
+# all the outcome needs (items come back in request order): Elasticsearch writes, and we parse, less
+BULK_RESPONSE_FIELDS = ["errors", "items.*.status", "items.*.error"]
 DEFAULT_POLICY = RetryPolicy(initial=0.5, cap=30.0)  # the ingestor builds its own from INGESTOR_* settings
 
 
@@ -105,7 +107,10 @@ def _write_once(
             lines.append(dumps({"create": {"_index": p.index, "_id": p.doc_id}}))
             lines.append(dumps(p.document))
         lines.append(b"")
-        response = es.bulk(operations=b"\n".join(lines))  # type: ignore[arg-type]  # ndjson bytes pass as is
+        response = es.bulk(
+            operations=b"\n".join(lines),  # type: ignore[arg-type]  # ndjson bytes pass as is
+            filter_path=BULK_RESPONSE_FIELDS,
+        )
         for prepared, result in zip(pending, response["items"], strict=True):
             done += 1
             item = next(iter(result.values()))

@@ -103,6 +103,7 @@ def prepare(
     mapping, computed if None)."""
     batch = PreparedBatch()
     now = datetime.now(UTC)
+    ingested_at = now.isoformat()
     limits = keyword_limits(plugin.index_mappings()) if limits is None else limits
     for incoming in messages:
         if incoming.headers.get(RECORD_HEADER) == RECORD_KIND:
@@ -161,7 +162,7 @@ def prepare(
             document["clock_skew_s"] = skew
             document["clock_skewed"] = abs(skew) > clock_skew_tolerance_s
         truncate_keywords(document, limits)
-        document["ingested_at"] = now.isoformat()
+        document["ingested_at"] = ingested_at
         batch.ready.append(Prepared(incoming, index, doc_id, document))
     return batch
 
