@@ -28,9 +28,6 @@ log = get_logger(__name__)
 MessageHandler = Callable[[Frame, int], None]
 
 
-RECV_BYTES = 256 * 1024  # envelopes are ~100-300 KB: stomp.py's 16 KiB reads cost one parse pass each
-
-
 class StompUnavailableError(TransientError):
     """The broker could not be reached or did not confirm an operation in time."""
 
@@ -127,7 +124,6 @@ class StompLink:
                 auto_decode=False,
                 reconnect_attempts_max=1,
                 timeout=10,
-                recv_bytes=RECV_BYTES,
             )
             if self.settings.tls:
                 conn.set_ssl(
