@@ -43,6 +43,7 @@ def _options(
     profile: bool = False,
     ingestors: int = 1,
     peer: bool | None = None,
+    gateways: int = 1,
 ) -> PipelineOptions:
     env = {}
     for item in settings:
@@ -57,7 +58,13 @@ def _options(
         "naive_messages": naive_messages,
     }
     overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
-    overrides |= {"sensor": sensor, "env": env, "profile": profile, "ingestors": ingestors}
+    overrides |= {
+        "sensor": sensor,
+        "env": env,
+        "profile": profile,
+        "ingestors": ingestors,
+        "gateways": gateways,
+    }
     if peer is not None:
         overrides["peer"] = peer
     return PipelineOptions.quick(**overrides) if quick else PipelineOptions(**overrides)
@@ -88,6 +95,7 @@ PEER = typer.Option(
     None, "--peer/--no-peer", help="run Telegraf on the same workload (default: yes, except --quick)"
 )
 STEADY = typer.Option(None, help="rate of the below-capacity latency run, msg/s (default 3,000; 0: skip)")
+GATEWAYS = typer.Option(1, help="gateway replicas (MQTT 5 shared subscription)")
 INGESTORS = typer.Option(1, help="ingestor processes (competing consumers on the queue)")
 PROFILE = typer.Option(False, "--profile", help="py-spy the gateway and ingestor while publishing")
 OUTPUT = typer.Option(DEFAULT_OUTPUT, help="Markdown report to write")
@@ -108,10 +116,11 @@ def pipeline(
     output: Path = OUTPUT,
     peer: bool | None = PEER,
     steady_rate: float | None = STEADY,
+    gateways: int = GATEWAYS,
 ) -> None:
     """End-to-end throughput, latency, loss, duplicates, CPU and RSS: ours vs the naive baseline."""
     options = _options(
-        quick, sensor, devices, rate, duration, naive_messages, settings, profile, ingestors, peer
+        quick, sensor, devices, rate, duration, naive_messages, settings, profile, ingestors, peer, gateways
     )
     if steady_rate is not None:
         options.steady_rate = steady_rate or None
@@ -160,10 +169,11 @@ def run_all(
     output: Path = OUTPUT,
     peer: bool | None = PEER,
     steady_rate: float | None = STEADY,
+    gateways: int = GATEWAYS,
 ) -> None:
     """Pipeline then alerts; one report."""
     options = _options(
-        quick, sensor, devices, rate, duration, naive_messages, settings, False, ingestors, peer
+        quick, sensor, devices, rate, duration, naive_messages, settings, False, ingestors, peer, gateways
     )
     if steady_rate is not None:
         options.steady_rate = steady_rate or None

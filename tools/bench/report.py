@@ -178,7 +178,13 @@ def markdown(
 
 def _pipeline_section(result: PipelineResult) -> list[str]:
     o = result.options
-    env = ", ".join([f"{o.ingestors} ingestor process(es)", *(f"`{k}={v}`" for k, v in o.env.items())])
+    env = ", ".join(
+        [
+            f"{o.gateways} gateway(s)",
+            f"{o.ingestors} ingestor process(es)",
+            *(f"`{k}={v}`" for k, v in o.env.items()),
+        ]
+    )
     return [
         "## Pipeline: MQTT -> gateway -> ActiveMQ -> ingestor -> Elasticsearch",
         "",

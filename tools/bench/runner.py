@@ -208,22 +208,31 @@ def forget_mqtt_session(client_id: str) -> None:
 
 @contextmanager
 def our_pipeline(
-    sensor: str, prefix: str, log_dir: Path, env: dict[str, str], ingestors: int = 1
+    sensor: str, prefix: str, log_dir: Path, env: dict[str, str], ingestors: int = 1, gateways: int = 1
 ) -> Iterator[LocalPipeline]:
-    """The real gateway and ingestor processes (`finemeca gateway|ingestor run`)."""
+    """The real gateway and ingestor processes (`finemeca gateway|ingestor run`); several gateways share
+    the MQTT subscription (MQTT 5 shared subscription group)."""
     gateway_id = f"{prefix}-gateway"
+    shared = {"GATEWAY_SHARED_GROUP": prefix} if gateways > 1 else {}
     pipeline = LocalPipeline(
         [sensor],
         log_dir,
-        env={**namespace_env(prefix), "GATEWAY_CLIENT_ID": gateway_id, **env},
+        env={**namespace_env(prefix), "GATEWAY_CLIENT_ID": gateway_id, **shared, **env},
         ingestors=ingestors,
+        gateways=gateways,
     )
+    client_ids = []
+    for proc in pipeline.processes:
+        if proc.role == "gateway":
+            proc.env["GATEWAY_CLIENT_ID"] = gateway_id + (f"-{proc.replica}" if proc.replica else "")
+            client_ids.append(proc.env["GATEWAY_CLIENT_ID"])
     try:
         pipeline.start()
         yield pipeline
     finally:
         pipeline.stop()
-        forget_mqtt_session(gateway_id)
+        for client_id in client_ids:
+            forget_mqtt_session(client_id)
 
 
 def our_counters(pipeline: LocalPipeline) -> Callable[[], dict[str, int]]:

@@ -32,6 +32,7 @@ class PipelineOptions:
     env: dict[str, str] = field(default_factory=dict)  # extra settings for our gateway/ingestor
     profile: bool = False  # py-spy our gateway and ingestor while publishing
     ingestors: int = 1  # competing consumers on the queue
+    gateways: int = 1  # gateway replicas sharing the MQTT subscription
     peer: bool = True  # Telegraf on the same stack, same workload (tools/bench/telegraf.py)
     steady_rate: float | None = 3000  # a second run of ours below capacity, for latency (None: skip)
     steady_duration: float = 30
@@ -147,7 +148,12 @@ def _run_ours(
     load.retarget(prefix)
     try:
         with runner.our_pipeline(
-            options.sensor, prefix, options.log_dir / prefix, options.env, options.ingestors
+            options.sensor,
+            prefix,
+            options.log_dir / prefix,
+            options.env,
+            options.ingestors,
+            options.gateways,
         ) as pipeline:
             roles = {proc.name: proc for proc in pipeline.processes}
             pids = {name: proc.popen.pid for name, proc in roles.items() if proc.popen}
