@@ -30,6 +30,7 @@ COPY ingestor ./ingestor
 COPY alerts ./alerts
 COPY kibana ./kibana
 COPY statuspage ./statuspage
+COPY report ./report
 RUN /opt/venv/bin/pip wheel --no-deps --wheel-dir /wheels . \
  && /opt/venv/bin/pip install --no-deps /wheels/*.whl \
  && /opt/venv/bin/python -m compileall -q /opt/venv/lib

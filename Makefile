@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 CLI := $(VENV)/bin/finemeca
 PYTEST_ARGS ?=
 
-.PHONY: run test install stack-up stack-down lint bench clean image lock
+.PHONY: run test install stack-up stack-down lint bench failover clean image lock
 
 $(VENV)/.installed: pyproject.toml tools/pyproject.toml
 	python3 -m venv $(VENV)
@@ -34,7 +34,7 @@ stack-down: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy finemeca sensors gateway ingestor alerts kibana statuspage tools
+	$(VENV)/bin/mypy finemeca sensors gateway ingestor alerts kibana statuspage report tools
 	$(VENV)/bin/lint-imports --no-cache   # the layer contract of pyproject.toml [tool.importlinter]
 	.ci/actionlint                        # the release workflow (.github/workflows/)
 
@@ -49,6 +49,12 @@ lock:
 	python3 -m venv .cache/piptools && .cache/piptools/bin/pip install --quiet pip-tools
 	.cache/piptools/bin/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url \
 	  --no-emit-find-links --output-file deploy/image/requirements.lock pyproject.toml
+
+## The three failure tests on real servers (also part of `make test`): a gateway replica gone, an
+## Elasticsearch node killed (starts a 3-node cluster), the ActiveMQ primary killed (starts a pair).
+failover: install
+	$(CLI) stack up
+	$(VENV)/bin/pytest -m failover -s $(PYTEST_ARGS)
 
 bench: install
 	$(CLI) stack up

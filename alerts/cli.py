@@ -119,8 +119,7 @@ def test_rule(
                 extra += f" {e.episode_start.isoformat()} -> {e.episode_end.isoformat()}"
             if e.flaps is not None:
                 extra += f" ({e.flaps} crossings)"
-            shown = {k: v for k, v in e.values.items() if not (k == "op" and e.kind != "fired")}
-            values = ", ".join(f"{k}={v}" for k, v in shown.items())
+            values = ", ".join(f"{k}={v}" for k, v in e.observed_values().items())  # the op that held
             typer.echo(f"  {e.at.isoformat()}  {e.kind:<8}{extra}  {e.device_key}  (+{since})  {values}")
         typer.echo(f"  {len(events)} event(s)")
         total += len(events)

@@ -7,6 +7,7 @@ threshold too often: no leak/resolved events until it settles) and `settled`.
 
 from __future__ import annotations
 
+import operator
 import uuid
 from datetime import datetime
 from typing import Any, Literal
@@ -18,6 +19,10 @@ from alerts.rules import Rule
 
 EVENT_NAMESPACE = uuid.UUID("5b0f3f0e-4c1e-4a55-9a44-2f4f0d6c8e11")
 EventKind = Literal["fired", "reminder", "resolved", "occurred", "flapping", "settled"]
+NEGATED_OP = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+_HOLDS = {
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq, "!=": operator.ne,
+}  # fmt: skip
 
 
 def event_id(rule: str, device_key: str, episode_start: datetime, kind: str, number: int = 0) -> str:
@@ -82,6 +87,24 @@ class AlertEvent(BaseModel):
             recipients=list(rule.recipients),
             generated_at=generated_at,
         )
+
+    def observed_values(self) -> dict[str, Any]:
+        """`values` with `op` the comparison that held for that reading, checked on the numbers: the
+        rule's own for a breaching reading, its negation for a healthy one (`pressure 6.35 >= opening_pressure
+        5.8`), whatever the event kind."""
+        op = self.values.get("op")
+        numbers = [v for k, v in self.values.items() if k not in ("op", "unit")]
+        if op not in _HOLDS or len(numbers) != 2 or not all(isinstance(n, int | float) for n in numbers):
+            return dict(self.values)
+        return {**self.values, "op": op if _HOLDS[op](*numbers) else NEGATED_OP[op]}
+
+    def fired_event_id(self) -> str:
+        """Id of the `fired` event of this event's episode (what reminders and the resolution reply to)."""
+        return event_id(self.rule, self.device_key, self.episode_start, "fired", 0)
+
+    def resolved_event_id(self) -> str:
+        """Id of the `resolved` event of this event's episode."""
+        return event_id(self.rule, self.device_key, self.episode_start, "resolved", 0)
 
     def to_json(self) -> str:
         return self.model_dump_json()

@@ -32,19 +32,42 @@ class MqttSettings(BaseSettings):
 class StompSettings(BaseSettings):
     """ActiveMQ Classic reached over STOMP."""
 
-    model_config = SettingsConfigDict(env_prefix="STOMP_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="STOMP_", extra="ignore", populate_by_name=True)
 
     host: str = "127.0.0.1"
     port: int = 61613
+    hosts_list: str | None = Field(
+        None,
+        alias="STOMP_HOSTS",
+        description="brokers tried in order, 'host:port,host:port' (a primary/standby pair); wins over "
+        "STOMP_HOST/STOMP_PORT",
+    )
     username: str | None = None
     password: SecretStr | None = None
     tls: bool = False
     ca_file: Path | None = None
-    heartbeat_ms: int = 10_000
+    heartbeat_ms: int = Field(10_000, description="STOMP heart-beat interval, both ways")
+    heartbeat_grace: float = Field(
+        3.0,
+        description="the broker is declared dead after heartbeat_ms x this without a frame (a 20 s stall of "
+        "either side survives); the broker's stomp connector uses the same multiplier "
+        "(transport.hbGracePeriodMultiplier) for our heart-beats",
+    )
     queue_prefix: str = Field("finemeca", description="queues are <prefix>.<sensor>.data")
 
     def hosts(self) -> list[tuple[str, int]]:
-        return [(self.host, self.port)]
+        if not self.hosts_list:
+            return [(self.host, self.port)]
+        hosts = []
+        for item in self.hosts_list.split(","):
+            host, _, port = item.strip().rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"STOMP_HOSTS entry {item!r} is not host:port")
+            hosts.append((host, int(port)))
+        return hosts
+
+    def describe(self) -> str:
+        return ",".join(f"{h}:{p}" for h, p in self.hosts())
 
 
 class ElasticsearchSettings(BaseSettings):
@@ -52,13 +75,25 @@ class ElasticsearchSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ES_", extra="ignore")
 
-    url: str = "http://127.0.0.1:9200"
+    url: str = Field(
+        "http://127.0.0.1:9200", description="node URL; several nodes of one cluster: comma-separated"
+    )
+    urls: str | None = Field(None, description="ES_URLS: comma-separated node URLs (wins over ES_URL)")
+    sniff: bool = Field(
+        False,
+        description="discover the other nodes from the cluster: only where their publish addresses are "
+        "reachable from the client (not through a proxy or Docker port mapping)",
+    )
     username: str | None = None
     password: SecretStr | None = None
     ca_file: Path | None = None
     verify_certs: bool = True
     request_timeout: float = 30.0
     index_prefix: str = "finemeca"
+
+    def nodes(self) -> list[str]:
+        """Every node URL the client may use, in order."""
+        return [u.strip() for u in (self.urls or self.url).split(",") if u.strip()]
 
 
 class SmtpSettings(BaseSettings):

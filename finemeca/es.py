@@ -19,19 +19,33 @@ def make_client(settings: ElasticsearchSettings | None = None, **client_options:
     if settings.username and settings.password:
         auth = (settings.username, settings.password.get_secret_value())
     tls: dict[str, Any] = {"ca_certs": str(settings.ca_file)} if settings.ca_file else {}
+    sniffing: dict[str, Any] = {}
+    if settings.sniff:
+        sniffing = {"sniff_on_start": True, "sniff_on_node_failure": True, "min_delay_between_sniffing": 60}
     return Elasticsearch(
-        settings.url,
+        settings.nodes(),
         basic_auth=auth,
         verify_certs=settings.verify_certs,
         **tls,
         request_timeout=settings.request_timeout,
         retry_on_timeout=True,
         max_retries=3,
+        **sniffing,
         **client_options,
     )
 
 
-def ensure_index(es: Elasticsearch, name: str, mappings: dict[str, Any], replicas: int = 0) -> None:
+AUTO_REPLICAS = "0-1"  # no replica on one node, one replica as soon as the cluster has two data nodes
+
+
+def replica_settings(replicas: int | None) -> dict[str, Any]:
+    """Index settings for `replicas` copies; None follows the cluster size (`auto_expand_replicas`)."""
+    if replicas is None:
+        return {"auto_expand_replicas": AUTO_REPLICAS}
+    return {"number_of_replicas": replicas, "auto_expand_replicas": False}
+
+
+def ensure_index(es: Elasticsearch, name: str, mappings: dict[str, Any], replicas: int | None = None) -> None:
     """Create a one-shard index with `mappings` if missing, else add new fields to its mapping.
 
     Safe when several processes start at once: losing the creation race is not an error."""
@@ -40,7 +54,7 @@ def ensure_index(es: Elasticsearch, name: str, mappings: dict[str, Any], replica
             es.indices.create(
                 index=name,
                 mappings=mappings,
-                settings={"number_of_shards": 1, "number_of_replicas": replicas},
+                settings={"number_of_shards": 1, **replica_settings(replicas)},
             )
             return
         except BadRequestError as exc:
@@ -67,7 +81,7 @@ def wait_until_healthy(
         if stop is None:
             time.sleep(1.0)
     raise TimeoutError(
-        f"Elasticsearch at {es.transport.node_pool.get().base_url} not {status} after {timeout:.0f}s "
+        f"Elasticsearch at {', '.join(n.base_url for n in es.transport.node_pool.all())} not {status} after {timeout:.0f}s "
         f"(last error: {last}): check that the cluster is up and reachable from this host, its health "
         f"(GET _cluster/health), and the ES_URL/ES_USERNAME/ES_CA_FILE settings"
     )

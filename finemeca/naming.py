@@ -58,6 +58,25 @@ def shared_subscription(topic_filter: str, group: str) -> str:
     return f"$share/{group}/{topic_filter}"
 
 
+# Gateway replicas of one shared group announce themselves on retained status topics (their will says
+# "offline"); a live member adopts an offline member's persistent session so its share is not stranded.
+GATEWAY_ONLINE = b"online"
+GATEWAY_OFFLINE = b"offline"
+
+
+def gateway_status_filter(sensor: str, group: str, prefix: str = DEFAULT_PREFIX) -> str:
+    return f"{prefix}/_gateways/{sensor}/{group}/+"
+
+
+def gateway_status_topic(sensor: str, group: str, client_id: str, prefix: str = DEFAULT_PREFIX) -> str:
+    return f"{prefix}/_gateways/{sensor}/{group}/{client_id}"
+
+
+def gateway_drain_topic(client_id: str, prefix: str = DEFAULT_PREFIX) -> str:
+    """A session's own marker topic: the marker arrives after every message queued before it."""
+    return f"{prefix}/_drain/{client_id}"
+
+
 def data_queue(sensor: str, prefix: str = DEFAULT_PREFIX) -> str:
     return f"/queue/{prefix}.{sensor}.data"
 
@@ -128,6 +147,9 @@ DLQ_SENSOR = "dlq_sensor"
 DLQ_AT = "dlq_at"
 DLQ_ORIGIN = "dlq_origin"
 DLQ_TRUNCATED_FROM = "dlq_truncated_from"
+# Set on a message re-driven from a DLQ (epoch ms; the reason it had): the consumer tries it again.
+REDRIVEN_AT = "redriven_at"
+REDRIVEN_FROM_REASON = "redriven_from_reason"
 
 
 # Kibana saved objects: ids are uuid5 of a readable name, so re-importing overwrites instead of duplicating,

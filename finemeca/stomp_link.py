@@ -98,7 +98,7 @@ class StompLink:
         if self.connected:
             return
         policy = RetryPolicy(initial=0.5, cap=self.max_backoff, max_age=give_up_after)
-        fields = {"host": self.settings.host, "port": self.settings.port}
+        fields = {"brokers": self.settings.describe()}
         started = time.monotonic()
         try:
             for attempt in retrying(policy, stop=stop, name="stomp.connect", log_fields=fields):
@@ -109,9 +109,9 @@ class StompLink:
             raise
         except Exception as exc:
             raise StompUnavailableError(
-                f"ActiveMQ STOMP at {self.settings.host}:{self.settings.port} unreachable for "
+                f"ActiveMQ STOMP at {self.settings.describe()} unreachable for "
                 f"{time.monotonic() - started:.0f}s ({describe(exc)}): check that the broker is up and reachable "
-                f"from this host, and the STOMP_HOST/STOMP_PORT/STOMP_USERNAME settings"
+                f"from this host, and the STOMP_HOST/STOMP_PORT (or STOMP_HOSTS)/STOMP_USERNAME settings"
             ) from exc
 
     def _connect_once(self) -> None:
@@ -121,6 +121,7 @@ class StompLink:
             conn = stomp.Connection12(
                 self.settings.hosts(),
                 heartbeats=(hb, hb),
+                heart_beat_receive_scale=self.settings.heartbeat_grace,
                 auto_decode=False,
                 reconnect_attempts_max=1,
                 timeout=10,
@@ -145,8 +146,7 @@ class StompLink:
                 conn.subscribe(sub.destination, sub.sub_id, ack=sub.ack, headers=dict(sub.headers))
             log.info(
                 "stomp.connected",
-                host=self.settings.host,
-                port=self.settings.port,
+                broker=conn.transport.current_host_and_port,
                 generation=self.generation,
                 subscriptions=len(self._subscriptions),
             )

@@ -51,15 +51,17 @@ class Forwarder:
         self.dead_lettered = 0
         self.last_commit_at: float | None = None
 
-    def run(self) -> None:
-        """Loop until stop is requested, then forward what was received up to that moment."""
+    def run(self) -> bool:
+        """Loop until stop is requested, then forward what was received up to that moment.
+
+        Returns True when everything received was forwarded and acknowledged."""
         while not self.stop_requested.is_set():
             batch = self._next_batch()
             if batch and not self._forward_until_committed(batch):
-                return  # stopping while ActiveMQ is unreachable: the broker session keeps them
-        self._forward_received()
+                return False  # stopping while ActiveMQ is unreachable: the broker session keeps them
+        return self._forward_received()
 
-    def _forward_received(self) -> None:
+    def _forward_received(self) -> bool:
         """Drain a snapshot only: under a steady stream the queue never empties, so waiting for that would
         never stop. Later arrivals stay unacked in the persistent MQTT session and come back on restart."""
         snapshot: list[MqttMessage] = []
@@ -71,7 +73,9 @@ class Forwarder:
         for start in range(0, len(snapshot), self.settings.batch_size):
             batch = snapshot[start : start + self.settings.batch_size]
             metrics.RECEIVED.labels(self.sensor).inc(len(batch))
-            self._forward_until_committed(batch)
+            if not self._forward_until_committed(batch):
+                return False
+        return True
 
     def _next_batch(self) -> list[MqttMessage]:
         batch = take_batch(

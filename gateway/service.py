@@ -13,7 +13,8 @@ from finemeca.logs import get_logger
 from finemeca.metrics import serve_health_and_metrics
 from finemeca.stomp_link import StompLink
 from gateway.forwarder import Forwarder
-from gateway.mqtt_source import MqttSource
+from gateway.handover import Adopter
+from gateway.mqtt_source import GroupTopics, MqttSource
 from gateway.settings import GatewaySettings
 
 log = get_logger(__name__)
@@ -31,11 +32,32 @@ class Gateway:
         self.settings = settings or GatewaySettings()
         self.mqtt_settings = mqtt or MqttSettings()
         self.stomp_settings = stomp or StompSettings()
-        topic = naming.mqtt_topic_filter(sensor, self.mqtt_settings.topic_prefix)
-        if self.settings.shared_group:
-            topic = naming.shared_subscription(topic, self.settings.shared_group)
+        prefix = self.mqtt_settings.topic_prefix
+        topic = naming.mqtt_topic_filter(sensor, prefix)
         client_id = self.settings.mqtt_client_id(sensor)
-        self.source = MqttSource(self.mqtt_settings, client_id, topic, self.settings.max_inflight)
+        group = self.settings.shared_group
+        self.adopter: Adopter | None = None
+        topics: GroupTopics | None = None
+        if group:
+            topic = naming.shared_subscription(topic, group)
+            self.adopter = Adopter(
+                sensor, client_id, topic, self.settings, self.mqtt_settings, self.stomp_settings
+            )
+            topics = GroupTopics(
+                status_topic=naming.gateway_status_topic(sensor, group, client_id, prefix),
+                status_filter=naming.gateway_status_filter(sensor, group, prefix),
+                drain_topic=naming.gateway_drain_topic(client_id, prefix),
+                will_delay_s=self.settings.will_delay_s,
+                plain_topic=naming.mqtt_topic_filter(sensor, prefix),
+            )
+        self.source = MqttSource(
+            self.mqtt_settings,
+            client_id,
+            topic,
+            self.settings.max_inflight,
+            group=topics,
+            on_status=self.adopter.on_status if self.adopter else None,
+        )
         self.link = StompLink(self.stomp_settings, client_name=client_id)
         self.forwarder = Forwarder(
             sensor,
@@ -54,6 +76,8 @@ class Gateway:
             "mqtt_connected": self.source.connected.is_set(),
             "stomp_connected": self.link.connected,
             "forwarded": self.forwarder.forwarded,
+            "adopted_sessions": self.adopter.adopted if self.adopter else 0,
+            "adopted_forwarded": self.adopter.forwarded if self.adopter else 0,
             "dead_lettered": self.forwarder.dead_lettered,
             "inflight": self.source.messages.qsize(),
             "last_commit_at": self.forwarder.last_commit_at,
@@ -69,6 +93,8 @@ class Gateway:
             signal.signal(signal.SIGTERM, self.request_stop)
             signal.signal(signal.SIGINT, self.request_stop)
         self.link.ensure_connected(stop=self.forwarder.stop_requested)
+        if self.adopter:
+            self.adopter.start()
         self.source.start()
         if not self.source.wait_connected(timeout=30):
             log.error(
@@ -81,8 +107,11 @@ class Gateway:
         try:
             self.forwarder.run()
         finally:
-            self.source.stop()
-            # a batch received during stop stays unacked in the broker session: redelivered next start
+            if self.adopter:
+                self.adopter.stop()
+            # a batch received during stop stays unacked in the broker session: redelivered next start,
+            # or (shared group) drained by the live member that adopts the session marked offline here
+            self.source.stop(status=naming.GATEWAY_OFFLINE)
             self.link.close()
             log.info(
                 "gateway.stopped",

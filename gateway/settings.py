@@ -20,6 +20,14 @@ class GatewaySettings(BaseSettings):
     shared_group: str | None = Field(
         None, description="MQTT 5 shared-subscription group: replicas with the same group split the load"
     )
+    will_delay_s: int = Field(
+        2,
+        ge=0,
+        description="MQTT 5 will delay: a member gone this long is 'offline' and a peer adopts its session",
+    )
+    drain_timeout_s: float = Field(
+        120.0, gt=0, description="longest an adoption waits for an offline member's queue to drain"
+    )
     batch_size: int = Field(1000, ge=1, description="messages per STOMP transaction")
     envelope: Literal["batch", "message"] = Field(
         "batch",

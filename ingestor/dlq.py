@@ -1,4 +1,9 @@
-"""Dead-letter queue tools: browse, inspect and re-drive messages after the cause was fixed."""
+"""Dead-letter queue tools: browse, inspect and re-drive messages after the cause was fixed.
+
+Every dead letter of a deep DLQ is seen: the broker's `DLQ.>` policy raises the browse page from 400
+to 1,000,000 (`maxBrowsePageSize`). A re-drive moves messages in batches: one confirmed transaction of
+sends to the data queue, then one socket write of ACKs for their DLQ copies.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,9 @@ from finemeca.config import StompSettings
 from finemeca.deadletter import redrive_headers
 from finemeca.stomp_link import StompLink, ack_id
 
+BROWSE_MAX = 1_000_000  # the DLQ.> maxBrowsePageSize of both broker configs
+REDRIVE_BATCH = 500
+
 
 @dataclass(frozen=True)
 class DeadLetter:
@@ -26,13 +34,17 @@ class DeadLetter:
     headers: dict[str, str]
 
 
-def selector(reason: str | None = None, stage: str | None = None) -> str | None:
+def selector(
+    reason: str | None = None, stage: str | None = None, message_id: str | None = None
+) -> str | None:
     """JMS selector over the dlq_* headers (single quotes doubled, as SQL-92 wants)."""
     clauses = []
     if reason:
-        clauses.append(f"{naming.DLQ_REASON} LIKE '%" + reason.replace("'", "''") + "%'")
+        clauses.append("dlq_reason LIKE '%" + reason.replace("'", "''") + "%'")
     if stage:
-        clauses.append(f"{naming.DLQ_STAGE} = '" + stage.replace("'", "''") + "'")
+        clauses.append("dlq_stage = '" + stage.replace("'", "''") + "'")
+    if message_id:
+        clauses.append("JMSMessageID = '" + message_id.replace("'", "''") + "'")
     return " AND ".join(clauses) or None
 
 
@@ -41,10 +53,10 @@ def _to_dead_letter(frame: Frame) -> DeadLetter:
     body = frame.body if isinstance(frame.body, bytes) else str(frame.body).encode()
     return DeadLetter(
         h.get("message-id", ""),
-        h.get(naming.DLQ_STAGE, "?"),
-        h.get(naming.DLQ_REASON, "(no reason recorded)"),
-        h.get(naming.DLQ_AT, ""),
-        h.get(naming.DLQ_ORIGIN, ""),
+        h.get("dlq_stage", "?"),
+        h.get("dlq_reason", "(no reason recorded)"),
+        h.get("dlq_at", ""),
+        h.get("dlq_origin", ""),
         body,
         h,
     )
@@ -75,11 +87,12 @@ def browse(
     stage: str | None = None,
     limit: int = 100,
     idle_timeout: float = 10.0,
+    message_id: str | None = None,
 ) -> list[DeadLetter]:
-    """Look at dead letters without consuming them (STOMP queue browser)."""
+    """Look at dead letters without consuming them (STOMP queue browser), oldest first."""
     settings = settings or StompSettings()
     headers = {"browser": "true"}
-    if sel := selector(reason, stage):
+    if sel := selector(reason, stage, message_id):
         headers["selector"] = sel
     link, frames = _receive(
         settings, naming.dead_letter_queue(sensor, settings.queue_prefix), headers, "auto", idle_timeout
@@ -97,6 +110,12 @@ def browse(
     return found
 
 
+def find(sensor: str, message_id: str, settings: StompSettings | None = None) -> DeadLetter | None:
+    """One dead letter by its message id (a selector: the broker does the search)."""
+    found = browse(sensor, settings, limit=1, message_id=message_id)
+    return found[0] if found else None
+
+
 def redrive(
     sensor: str,
     settings: StompSettings | None = None,
@@ -107,39 +126,55 @@ def redrive(
 ) -> int:
     """Move the matching dead letters present now back to the sensor's data queue.
 
-    Only messages seen in a browse taken first are moved, so a message that fails again and
-    returns to the DLQ is not re-driven in a loop. Each one is re-sent in a confirmed transaction
-    before its DLQ copy is acked: a crash re-drives it twice at worst, which the ingestor's
-    deterministic ids make harmless.
+    Only messages seen in a browse taken first are moved, so a message that fails again and returns
+    to the DLQ is not re-driven in a loop. Each batch is sent in a confirmed transaction before its DLQ
+    copies are acked: a crash re-drives a batch twice at worst, which deterministic ids make harmless.
     """
     settings = settings or StompSettings()
-    wanted = {d.message_id for d in browse(sensor, settings, reason, stage, limit or 1_000_000, idle_timeout)}
+    wanted = {
+        d.message_id for d in browse(sensor, settings, reason, stage, limit or BROWSE_MAX, idle_timeout)
+    }
     if not wanted:
         return 0
-    headers = {"activemq.prefetchSize": "1"}
+    headers = {"activemq.prefetchSize": str(REDRIVE_BATCH * 2)}
     if sel := selector(reason, stage):
         headers["selector"] = sel
-    data_queue = naming.data_queue(sensor, settings.queue_prefix)
-    link, frames = _receive(
-        settings,
-        naming.dead_letter_queue(sensor, settings.queue_prefix),
-        headers,
-        "client-individual",
-        idle_timeout,
-    )
+    dlq = naming.dead_letter_queue(sensor, settings.queue_prefix)
+    link, frames = _receive(settings, dlq, headers, "client-individual", idle_timeout)
     moved = 0
     try:
-        for frame, generation in frames:
-            letter = _to_dead_letter(frame)
-            if letter.message_id not in wanted:
-                break  # arrived after the snapshot (maybe one we just re-drove): leave it for next time
-            headers = redrive_headers(letter.headers, int(time.time() * 1000))
-            link.send_confirmed(data_queue, letter.body, headers)
-            link.ack(ack_id(frame), generation)
-            wanted.discard(letter.message_id)
-            moved += 1
-            if not wanted:
-                break
+        for batch in _batches(frames, wanted):
+            moved += _move(link, naming.data_queue(sensor, settings.queue_prefix), batch)
     finally:
         link.close()
     return moved
+
+
+def _batches(frames: Iterator[tuple[Frame, int]], wanted: set[str]) -> Iterator[list[tuple[Frame, int]]]:
+    """Batches of wanted frames; ends at the first frame not in the snapshot or when all were seen."""
+    batch: list[tuple[Frame, int]] = []
+    for frame, generation in frames:
+        message_id = str(frame.headers.get("message-id", ""))
+        if message_id not in wanted:
+            break  # arrived after the snapshot (maybe one we just re-drove): leave it for next time
+        wanted.discard(message_id)
+        batch.append((frame, generation))
+        if len(batch) >= REDRIVE_BATCH or not wanted:
+            yield batch
+            batch = []
+        if not wanted:
+            return
+    if batch:
+        yield batch
+
+
+def _move(link: StompLink, data_queue: str, batch: list[tuple[Frame, int]]) -> int:
+    letters = [_to_dead_letter(frame) for frame, _ in batch]
+    tx = link.begin()
+    now_ms = int(time.time() * 1000)
+    messages = [(data_queue, letter.body, redrive_headers(letter.headers, now_ms)) for letter in letters]
+    link.send_many(messages, transaction=tx)
+    link.commit(tx)
+    for generation in {generation for _, generation in batch}:
+        link.ack_many([ack_id(frame) for frame, g in batch if g == generation], generation)
+    return len(batch)

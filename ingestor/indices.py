@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from elasticsearch import Elasticsearch
 
 from finemeca import naming
-from finemeca.es import ensure_index
+from finemeca.es import ensure_index, replica_settings
 from sensors.base import SensorPlugin
 
 
@@ -17,7 +17,7 @@ def ensure_sensor_template(
     plugin: SensorPlugin,
     prefix: str = naming.DEFAULT_PREFIX,
     shards: int = 1,
-    replicas: int = 0,
+    replicas: int | None = None,
     refresh_interval: str = "1s",
 ) -> None:
     """Composable template for the sensor's daily indices; every daily index joins the read alias."""
@@ -28,7 +28,7 @@ def ensure_sensor_template(
         template={
             "settings": {
                 "number_of_shards": shards,
-                "number_of_replicas": replicas,
+                **replica_settings(replicas),
                 "refresh_interval": refresh_interval,
             },
             "mappings": plugin.index_mappings(),

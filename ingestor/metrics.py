@@ -37,3 +37,9 @@ LAG_SECONDS = Histogram(
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
 PENDING = Gauge("finemeca_ingestor_pending", "messages received and not yet acknowledged", ["sensor"])
+QUEUE_DEPTH = Gauge(
+    "finemeca_queue_depth", "messages waiting in an ActiveMQ queue (statistics plugin)", ["sensor", "queue"]
+)
+QUEUE_DEPTH_AGE = Gauge(
+    "finemeca_queue_depth_updated_timestamp_seconds", "when the queue depths were last read", ["sensor"]
+)

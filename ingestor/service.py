@@ -45,6 +45,7 @@ from ingestor.derived import run_after_index
 from ingestor.indices import ensure_sensor_template
 from ingestor.keywords import TRUNCATED_FIELD, keyword_limits
 from ingestor.prepare import Incoming, Rejected, prepare
+from ingestor.queue_depth import start_queue_depth_poller
 from ingestor.settings import IngestorSettings
 from ingestor.unpacking import unpack_frame
 from sensors.registry import get_sensor
@@ -396,4 +397,7 @@ def run_ingestor(sensor: str) -> None:
     ingestor = Ingestor(sensor)
     if obs.metrics_port:
         serve_health_and_metrics(obs.metrics_host, obs.metrics_port, ingestor.health)
+        start_queue_depth_poller(
+            sensor, ingestor.stomp_settings, ingestor.settings.queue_stats_interval_s, ingestor.stop_requested
+        )
     raise SystemExit(ingestor.run())

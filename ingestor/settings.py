@@ -36,9 +36,17 @@ class IngestorSettings(BaseSettings):
     stuck_after_s: float = Field(
         120.0, gt=0, description="/healthz turns not-ok when a batch has been in work this long"
     )
-    index_replicas: int = Field(0, ge=0, description="replicas of the daily indices (0 on one node)")
+    index_replicas: int | None = Field(
+        None,
+        ge=0,
+        description="replicas of the indices; unset: 0 on one node, 1 from two data nodes on "
+        "(auto_expand_replicas 0-1)",
+    )
     index_shards: int = Field(1, ge=1)
     refresh_interval: str = Field("1s", description="index refresh interval (searchable delay)")
+    queue_stats_interval_s: float = Field(
+        15.0, ge=0, description="how often /metrics reads the depth of the data queue and DLQ (0 = never)"
+    )
     clock_skew_tolerance: float = Field(
         DEFAULT_CLOCK_SKEW_TOLERANCE_S,
         gt=0,

@@ -19,8 +19,12 @@ from rich.live import Live
 from rich.table import Table
 
 from finemeca import naming
-from finemeca.config import ElasticsearchSettings, MqttSettings
+from finemeca.config import ElasticsearchSettings, MqttSettings, SmtpSettings
 from finemeca.es import make_client
+from report.costs import load_config
+from report.job import run_weekly
+from report.settings import ReportSettings
+from report.week import last_full_week
 from sensors.registry import available_sensors, get_sensor
 from sensors.simulation import Episode
 from tools.pipeline import LocalPipeline
@@ -42,6 +46,19 @@ def _count(es: Elasticsearch, index: str) -> int:
 def _mails() -> int:
 
     return len(mailbox.message_files())
+
+
+def _send_weekly_report(es: Elasticsearch, prefix: str) -> None:
+    """The demo customer's report for the week running now (the scheduled role reports full weeks only);
+    recorded in its own index and forgotten first, so each demo run mails one."""
+    settings = ReportSettings(index_prefix=prefix, sent_index=f"{prefix}-report-sent-demo")
+    config = load_config(settings.config)
+    customer = next(iter(config.customers))
+    week = last_full_week(datetime.now(UTC) + timedelta(days=7), config.customers[customer].timezone)
+    es.options(ignore_status=404).delete(index=settings.sent_index_name(), id=f"{customer}-{week.label}")
+    console.rule(f"4. weekly leak report {week.label} for {customer}")
+    for outcome in run_weekly(es, config, settings, SmtpSettings(), week=week.label, customers=[customer]):
+        console.print(f"  {outcome.customer} {outcome.week}: {outcome.status} {outcome.detail}")
 
 
 def _dashboard(es: Elasticsearch, sensors: list[str], published: int, started: float, prefix: str) -> Table:
@@ -81,6 +98,9 @@ def demo(
     leak_for: float = typer.Option(180, help="seconds the leak lasts before the line recovers"),
     status_port: int = typer.Option(8080, help="port of the live status page"),
     skip_stack: bool = typer.Option(False, "--skip-stack", help="the stack is already running elsewhere"),
+    weekly_report: bool = typer.Option(
+        True, help="at the end, mail the demo customer's weekly leak report for the current week"
+    ),
 ) -> None:
     """Run the whole pipeline locally with simulated sensors (no Docker needed)."""
     sensors = list(available_sensors())
@@ -151,6 +171,8 @@ def demo(
         worker.join(5)
         publisher.close()
         pipeline.stop()
+    if weekly_report:
+        _send_weekly_report(es, prefix)
     console.rule("where to look")
     console.print(
         f"  documents:   curl 'http://127.0.0.1:9200/{naming.data_index_alias('air', prefix)}/_search?size=3&sort=@timestamp:desc'\n"

@@ -1,8 +1,9 @@
-"""`finemeca mailer run | render`."""
+"""`finemeca mailer run | render | dlq list|show|redrive`."""
 
 from __future__ import annotations
 
 import signal
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -10,6 +11,7 @@ from pydantic import ValidationError
 
 from alerts.events import AlertEvent
 from alerts.mailer.consumer import Mailer
+from alerts.mailer.dlq_cli import dlq_app
 from alerts.mailer.recipients import RecipientBook
 from alerts.mailer.render import build_message, render_bodies
 from alerts.mailer.settings import MailerSettings
@@ -19,6 +21,7 @@ from finemeca.logs import configure_logging
 from finemeca.metrics import serve_health_and_metrics
 
 app = typer.Typer(no_args_is_help=True, help="Mailer: alert events from ActiveMQ to SMTP.")
+app.add_typer(dlq_app, name="dlq")
 
 
 @app.command()
@@ -51,15 +54,17 @@ def render(
     event_file: Path = typer.Argument(..., help="alert event as JSON (as published on the queue)"),
     out: Path = typer.Option(Path("alert-mail.html"), help="where to write the HTML part"),
     eml: Path | None = typer.Option(None, help="also write the whole message (.eml)"),
+    now: str | None = typer.Option(None, help="compose as of this ISO time (default: now)"),
 ) -> None:
     """Render one event to HTML (and .eml) without sending: previews and screenshots."""
 
     settings = MailerSettings()
     event = AlertEvent.model_validate_json(event_file.read_text())
-    subject, _text, html = render_bodies(event, settings)
+    at = datetime.fromisoformat(now) if now else datetime.now(UTC)
+    subject, _text, html = render_bodies(event, settings, at)
     out.write_text(html, encoding="utf-8")
     typer.echo(f"{subject}\n-> {out}")
     if eml:
         recipients = RecipientBook.load(settings.recipients_file, settings.default_list()).for_event(event)
-        message = build_message(event, recipients or ["ops@example.com"], SmtpSettings().sender, settings)
+        message = build_message(event, recipients or ["ops@example.com"], SmtpSettings().sender, settings, at)
         eml.write_bytes(bytes(message))

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from alerts.durations import Duration
 from finemeca import naming
+from finemeca.retry import RetryPolicy
 
 LOCAL_KIBANA = "http://localhost:5601"  # development default, refused in production
 
@@ -39,9 +42,13 @@ class MailerSettings(BaseSettings):
         description="YAML: {default: [..], customers: {<customer>: [..]}, rules: {<rule>: [..]}}",
     )
     default_recipients: str = Field(default="", description="comma-separated; used when nothing else matches")
-    max_attempts: int = Field(default=5, ge=1, description="SMTP attempts before the event goes to the DLQ")
-    backoff_initial: float = 1.0
-    backoff_max: float = 60.0
+    give_up_after: Duration = Field(
+        default=timedelta(hours=6),
+        description="transient SMTP failures (refused, timeout, 4xx) are retried this long per event, "
+        "counted from its first attempt (a restart does not reset it), then it goes to the DLQ",
+    )
+    backoff_initial: float = Field(default=1.0, gt=0, description="seconds; full-jitter exponential backoff")
+    backoff_max: float = Field(default=60.0, gt=0, description="cap of one wait between SMTP attempts")
     message_id_domain: str = "alerts.finemeca.example"
     timezone: str = Field(default="Europe/Brussels", description="zone of the times shown in mails")
     hold_before_ack: float = Field(
@@ -68,6 +75,11 @@ class MailerSettings(BaseSettings):
                 "set the address people open Kibana at"
             )
         return self
+
+    def retry_policy(self, already_spent: timedelta = timedelta(0)) -> RetryPolicy:
+        """SMTP backoff for one event that has already been tried for `already_spent`."""
+        remaining = max(0.0, (self.give_up_after - already_spent).total_seconds())
+        return RetryPolicy(initial=self.backoff_initial, cap=self.backoff_max, max_age=remaining)
 
     def default_list(self) -> list[str]:
         return [a.strip() for a in self.default_recipients.split(",") if a.strip()]

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import queue
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
 import stomp
+from aiosmtpd.controller import Controller
 from elasticsearch import Elasticsearch
 from elasticsearch.helpers import bulk
 
+from alerts.events import AlertEvent, event_id
 from alerts.job import AlertJob
 from alerts.mailer.consumer import Mailer
 from alerts.mailer.settings import MailerSettings
@@ -80,8 +84,9 @@ def mailer_settings(unique_name: str, alert_settings: AlertSettings) -> MailerSe
         dead_letter_queue=f"/queue/DLQ.{unique_name}.alerts",
         sent_index=f"{unique_name}-alerts-sent",
         default_recipients=f"ops+{unique_name}@example.com",
-        max_attempts=2,
+        give_up_after=timedelta(seconds=20),
         backoff_initial=0.05,
+        backoff_max=1.0,
     )
 
 
@@ -188,3 +193,89 @@ def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
 
 def kinds(messages: list[EmailMessage]) -> list[str]:
     return sorted(str(m["X-Finemeca-Event-Kind"]) for m in messages)
+
+
+class ScriptedSmtpHandler:
+    """aiosmtpd handler: answers RCPT with the scripted replies first (e.g. 451, 550), then accepts."""
+
+    def __init__(self, replies: list[str]) -> None:
+        self.replies = list(replies)
+        self.received: list[bytes] = []
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd hook name
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if self.replies:
+            return self.replies.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.received.append(envelope.original_content or b"")
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def scripted_smtp(
+    smtp_settings: SmtpSettings,
+) -> Iterator[Callable[[list[str]], tuple[SmtpSettings, ScriptedSmtpHandler]]]:
+    """A real SMTP server (aiosmtpd) on a free port whose first RCPT replies are scripted."""
+    controllers: list[Controller] = []
+
+    def make(replies: list[str]) -> tuple[SmtpSettings, ScriptedSmtpHandler]:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        handler = ScriptedSmtpHandler(replies)
+        controller = Controller(handler, hostname="127.0.0.1", port=port)
+        controller.start()
+        controllers.append(controller)
+        return smtp_settings.model_copy(update={"port": port, "timeout": 5.0}), handler
+
+    yield make
+    for controller in controllers:
+        controller.stop()
+
+
+def publish(stomp_settings: StompSettings, queue: str, *events: AlertEvent) -> None:
+    publisher = StompPublisher(queue, stomp_settings)
+    publisher.publish(list(events))
+    publisher.close()
+
+
+class QueueReader:
+    """Consumes a queue (auto-ack) into a local queue: what a test expects to find in a DLQ."""
+
+    def __init__(self, stomp_settings: StompSettings, destination: str) -> None:
+        self.frames: queue.Queue[Any] = queue.Queue()
+        reader = self
+
+        class Listener(stomp.ConnectionListener):
+            def on_message(self, frame: Any) -> None:
+                reader.frames.put(frame)
+
+        self.conn = stomp.Connection12([(stomp_settings.host, stomp_settings.port)])
+        self.conn.set_listener("", Listener())
+        password = stomp_settings.password.get_secret_value() if stomp_settings.password else None
+        self.conn.connect(stomp_settings.username, password, wait=True)
+        self.conn.subscribe(destination, "reader", ack="auto")
+
+    def get(self, timeout: float) -> Any:
+        return self.frames.get(timeout=timeout)
+
+    def close(self) -> None:
+        self.conn.disconnect()
+
+
+def leak_event(rule: str, kind: str = "fired", start: datetime | None = None, **extra: Any) -> AlertEvent:
+    """An air-leak event of device 170-9 (started at `start`, default 10 minutes ago)."""
+    start = start or datetime.now(UTC) - timedelta(minutes=10)
+    fields: dict[str, Any] = {
+        "event_id": event_id(rule, "170-9", start, kind),
+        "kind": kind, "rule": rule, "rule_kind": "threshold", "sensor": "air", "severity": "critical",
+        "description": "Line pressure below the opening pressure.", "device_key": "170-9",
+        "line": "Line 9", "at": start + timedelta(minutes=1), "episode_start": start,
+        "values": {"pressure": 3.9, "op": "<", "opening_pressure": 5.0, "unit": "bar"},
+    }  # fmt: skip
+    fields.update(extra)
+    return AlertEvent(**fields)

@@ -62,7 +62,14 @@ def test_leak_fires_once_reminds_on_schedule_resolves_once(
     assert kinds(mails) == ["fired", "reminder", "reminder", "resolved"]
     assert {m["X-Finemeca-Device"] for m in mails} == {"170-2"}
     fired = next(m for m in mails if m["X-Finemeca-Event-Kind"] == "fired")
-    assert "pressure 4.0 < opening_pressure 5.0" in fired["Subject"]
+    assert "pressure 4.0 bar < opening pressure 5.0 bar" in fired["Subject"]
+    resolved = next(m for m in mails if m["X-Finemeca-Event-Kind"] == "resolved")
+    text = resolved.get_body(("plain",)).get_content()
+    assert (
+        "Recovered reading:  pressure 6.0 bar >= opening pressure 5.0 bar" in text
+    )  # what holds now, past tense
+    assert "pressure 6.0 < " not in text
+    assert resolved["In-Reply-To"] == fired["Message-ID"]
     assert fired.get_body(("html",)) is not None and fired.get_body(("plain",)) is not None
     es.indices.refresh(index=job.settings.history_index)
     assert es.count(index=job.settings.history_index)["count"] == 4
@@ -84,6 +91,7 @@ def test_replay_command_prints_and_sends_nothing(es, air_index, alert_settings, 
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    lines = [line.split()[1] for line in result.stdout.splitlines() if "170-" in line]
-    assert lines == ["fired", "resolved"], result.stdout
+    lines = [line.split() for line in result.stdout.splitlines() if "170-" in line]
+    assert [line[1] for line in lines] == ["fired", "resolved"], result.stdout
+    assert "op=<," in lines[0] and "op=>=," in lines[1], result.stdout  # the comparison that held
     assert not es.indices.exists(index=alert_settings.history_index)  # nothing stored

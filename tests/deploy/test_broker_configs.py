@@ -29,6 +29,15 @@ def test_activemq_xml_enables_stomp_kahadb_and_individual_dlq():
     assert naming.dead_letter_queue("air") == "/queue/DLQ." + naming.data_queue("air").removeprefix("/queue/")
 
 
+def test_activemq_xml_gives_heartbeat_grace_queue_statistics_and_deep_dlq_browsing():
+    root = ET.parse(DEPLOY / "activemq" / "activemq.xml").getroot()
+    stomp = next(c.get("uri", "") for c in root.iter(f"{AMQ}transportConnector") if c.get("name") == "stomp")
+    assert "transport.hbGracePeriodMultiplier=3" in stomp
+    assert root.find(f".//{AMQ}plugins/{AMQ}statisticsBrokerPlugin") is not None
+    dlq_policy = [p for p in root.iter(f"{AMQ}policyEntry") if p.get("queue") == "DLQ.>"]
+    assert dlq_policy and int(dlq_policy[0].get("maxBrowsePageSize", "0")) >= 1_000_000
+
+
 def test_activemq_requires_authentication_and_holds_no_secret():
     text = (DEPLOY / "activemq" / "activemq.xml").read_text()
     root = ET.fromstring(text)
@@ -45,6 +54,8 @@ def test_mosquitto_conf_denies_anonymous_and_persists():
             settings.setdefault(key, value.strip())
     assert settings["allow_anonymous"] == "false"
     assert settings["persistence"] == "true"
+    # written after every change, not on a timer: a kill -9 loses no PUBACKed message
+    assert settings["autosave_on_changes"] == "true" and settings["autosave_interval"] == "1"
     assert int(settings["max_queued_messages"]) >= 1_000_000
     assert settings["password_file"].startswith("/mosquitto/auth/")
 

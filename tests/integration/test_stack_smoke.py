@@ -171,10 +171,11 @@ def test_lifecycle_of_a_private_instance(unique_name):
 def test_rendered_configs_carry_the_contract(tmp_path):
     mosquitto_conf = render(
         "mosquitto.conf.j2", tmp_path / "m.conf", host="127.0.0.1", port=1883, run_as="mosquitto",
-        data_dir=tmp_path, max_inflight=1000, password_file=None,
+        data_dir=tmp_path, max_inflight=1000, password_file=None, autosave_changes=1,
     )  # fmt: skip
     lines = mosquitto_conf.read_text().splitlines()
-    for expected in ("listener 1883 127.0.0.1", "persistence true", "max_queued_messages 1000000"):
+    for expected in ("listener 1883 127.0.0.1", "persistence true", "max_queued_messages 1000000",
+                     "autosave_on_changes true", "autosave_interval 1"):  # fmt: skip
         assert expected in lines
     assert "allow_anonymous true" in lines
 

@@ -15,6 +15,7 @@ from finemeca.es import make_client
 from finemeca.logs import configure_logging
 from tools.bench import alerts_latency as latency
 from tools.bench import report
+from tools.bench import weekly_report as weekly_report_bench
 from tools.bench.machine import describe
 from tools.bench.suite import PipelineOptions, PipelineResult, run_alerts, run_pipeline
 
@@ -137,6 +138,25 @@ def alerts(quick: bool = QUICK, alert_devices: int = ALERT_DEVICES, output: Path
     figures = run_alerts(200 if quick else alert_devices, console)
     console.print(report.alerts_table(figures))
     _write(output, None, figures)
+
+
+@app.command(name="weekly-report")
+def weekly_report(
+    lines: int = typer.Option(1000, help="air lines (one customer)"),
+    days: int = typer.Option(14, help="days of readings ending with the last full week"),
+    interval: int = typer.Option(15, help="minutes between two readings of a line"),
+    history_days: int = typer.Option(
+        0, help="days before those, one reading per line and day (a year of indices)"
+    ),
+) -> None:
+    """Time `finemeca report weekly`'s data (build_report) over N lines; prints the figures."""
+    _quiet_logs()
+    with console.status(f"indexing {lines:,} lines x {days} days, then building the report"):
+        figures = weekly_report_bench.run(
+            lines=lines, days=days, interval=interval, history_days=history_days
+        )
+    for name, value in figures.items():
+        console.print(f"{name:<22} {value}")
 
 
 @app.command(name="alerts-latency")

@@ -16,6 +16,12 @@ from tools.stack.config_files import render
 from tools.stack.service import Service
 
 ACTIVEMQ_HOME = Path("/usr/share/activemq")
+# the statistics plugin answers with map messages, which the STOMP connector converts with XStream
+# and Jettison (in the official distribution's lib/optional, separate Debian packages here)
+MAP_CONVERSION_JARS = {
+    "/usr/share/java/xstream.jar": "libxstream-java",
+    "/usr/share/java/jettison.jar": "libjettison-java",
+}
 TEMPLATES = Path(__file__).parent / "templates"
 JAVA_MODULE_FLAGS = [  # what /usr/bin/activemq passes on Java > 8
     "--add-reads=java.xml=java.logging",
@@ -51,11 +57,20 @@ class ActiveMQ(Service):
         return self.dir / "data"
 
     @property
+    def kahadb_dir(self) -> Path:
+        """The message store; a primary/standby pair shares one (tools/stack/activemq_pair.py)."""
+        return self.data_dir / "kahadb"
+
+    lock_retry_ms: int | None = None  # shared store: how often a standby tries the store's file lock
+
+    @property
     def tmp_dir(self) -> Path:
         return self.dir / "tmp"
 
     def install(self) -> None:
         system.ensure_debian_package(str(ACTIVEMQ_HOME / "bin" / "activemq.jar"), "activemq")
+        for jar, package in MAP_CONVERSION_JARS.items():
+            system.ensure_debian_package(jar, package)
         user = self.settings.activemq_user
         system.ensure_system_user(user)
         for folder in (self.conf_dir, self.data_dir, self.tmp_dir):
@@ -71,6 +86,8 @@ class ActiveMQ(Service):
             stomp_port=self.settings.stomp_port,
             openwire_port=self.settings.openwire_port,
             data_dir=self.data_dir,
+            kahadb_dir=self.kahadb_dir,
+            lock_retry_ms=self.lock_retry_ms,
             tmp_dir=self.tmp_dir,
             memory_limit=self.settings.activemq_memory_limit,
             store_limit=self.settings.activemq_store_limit,
@@ -90,7 +107,7 @@ class ActiveMQ(Service):
             f"-Xmx{heap}",
             *JAVA_MODULE_FLAGS,
             f"-Djava.io.tmpdir={self.tmp_dir}",
-            f"-Dactivemq.classpath={self.conf_dir}:{ACTIVEMQ_HOME}/lib/",
+            f"-Dactivemq.classpath={':'.join([str(self.conf_dir), f'{ACTIVEMQ_HOME}/lib/', *MAP_CONVERSION_JARS])}",
             f"-Dactivemq.home={ACTIVEMQ_HOME}",
             f"-Dactivemq.base={self.dir}",
             f"-Dactivemq.conf={self.conf_dir}",

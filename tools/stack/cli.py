@@ -11,6 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from tools.stack import mailbox, manager, secure
+from tools.stack.activemq_pair import ActiveMqPair
+from tools.stack.es_cluster import EsCluster
 from tools.stack.service import ServiceError, ServiceStatus
 from tools.stack.settings import StackSettings
 
@@ -19,6 +21,14 @@ app = typer.Typer(
 )
 mail_app = typer.Typer(no_args_is_help=True, help="Read the mails the SMTP sink stored.")
 app.add_typer(mail_app, name="mail")
+cluster_app = typer.Typer(
+    no_args_is_help=True, help="A local multi-node Elasticsearch cluster (failover tests, capacity runs)."
+)
+app.add_typer(cluster_app, name="cluster")
+mqpair_app = typer.Typer(
+    no_args_is_help=True, help="An ActiveMQ primary/standby pair on one shared store (failover tests)."
+)
+app.add_typer(mqpair_app, name="mqpair")
 console = Console()
 
 Only = Annotated[
@@ -157,3 +167,81 @@ def mail_show(number: Annotated[int, typer.Argument(help="Number from `mail list
 def mail_clear() -> None:
     """Delete every stored mail."""
     console.print(f"deleted {mailbox.clear()} mail(s)")
+
+
+Nodes = Annotated[int, typer.Option("--nodes", "-n", min=2, help="Elasticsearch nodes.")]
+HttpPort = Annotated[
+    int | None, typer.Option(help="HTTP port of node 1 (node i: + i - 1); default STACK_CLUSTER_ES_PORT.")
+]
+TransportPort = Annotated[
+    int | None, typer.Option(help="transport port of node 1; default STACK_CLUSTER_ES_TRANSPORT_PORT.")
+]
+
+
+def _cluster(nodes: int, http_port: int | None, transport_port: int | None) -> EsCluster:
+    settings = StackSettings()
+    return EsCluster(
+        settings,
+        nodes,
+        http_port or settings.cluster_es_port,
+        transport_port or settings.cluster_es_transport_port,
+        settings.cluster_es_heap,
+    )
+
+
+@cluster_app.command("up")
+def cluster_up(nodes: Nodes = 3, http_port: HttpPort = None, transport_port: TransportPort = None) -> None:
+    """Start the nodes (STACK_CLUSTER_ES_HEAP each, 256m) and wait until each answers; prints ES_URLS for the clients."""
+    started = time.monotonic()
+    cluster = _cluster(nodes, http_port, transport_port)
+    console.print(f"starting {nodes} Elasticsearch nodes...")
+    try:
+        rows = cluster.up()
+    except ServiceError as exc:
+        raise _fail(exc) from exc
+    console.print(_table(rows))
+    console.print(f"cluster ready in {time.monotonic() - started:.1f}s; ES_URLS={','.join(cluster.urls())}")
+
+
+@cluster_app.command("down")
+def cluster_down(nodes: Nodes = 3, http_port: HttpPort = None, transport_port: TransportPort = None) -> None:
+    """Stop the cluster's nodes (data stays under <STACK_DIR>/es-cluster/)."""
+    stopped = _cluster(nodes, http_port, transport_port).down()
+    console.print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
+
+
+@cluster_app.command("status")
+def cluster_status(
+    nodes: Nodes = 3, http_port: HttpPort = None, transport_port: TransportPort = None
+) -> None:
+    """Each node: URL, pid, health, resident memory. Exit code 1 when one is down."""
+    rows = _cluster(nodes, http_port, transport_port).status()
+    console.print(_table(rows))
+    if not all(row.healthy for row in rows):
+        raise typer.Exit(1)
+
+
+@mqpair_app.command("up")
+def mqpair_up() -> None:
+    """Start broker a (primary, waits until it serves) and broker b (standby on the store lock)."""
+    pair = ActiveMqPair(StackSettings())
+    console.print("starting the ActiveMQ pair (ports from STACK_PAIR_STOMP_PORT)...")
+    try:
+        rows = pair.up()
+    except ServiceError as exc:
+        raise _fail(exc) from exc
+    console.print(_table(rows))
+    console.print(f"the standby answers only once the primary is gone; STOMP_HOSTS={pair.stomp_hosts()}")
+
+
+@mqpair_app.command("down")
+def mqpair_down() -> None:
+    """Stop both brokers (the shared store stays under <STACK_DIR>/activemq-pair/)."""
+    stopped = ActiveMqPair(StackSettings()).down()
+    console.print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
+
+
+@mqpair_app.command("status")
+def mqpair_status() -> None:
+    """Both brokers: the primary answers, the standby runs but does not (it waits on the lock)."""
+    console.print(_table(ActiveMqPair(StackSettings()).status()))

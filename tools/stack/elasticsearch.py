@@ -64,11 +64,16 @@ class Elasticsearch(Service):
             data_dir=self.dir / "data",
             logs_dir=self.dir / "logs",
             secure=self.settings.secure,
+            cluster=self.cluster_options(),
         )
         for folder in ("data", "logs", "tmp"):
             system.chown_tree(self.dir / folder, user)
         if self.settings.secure:
             self._install_security()
+
+    def cluster_options(self) -> dict[str, object]:
+        """Template variables of a multi-node cluster (tools/stack/es_cluster.py); none: single node."""
+        return {}
 
     def _install_security(self) -> None:
         """Certificates inside the config dir (ES reads no files outside it) and the elastic password."""

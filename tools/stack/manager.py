@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import os
+import signal
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-from tools.stack import secure
+from tools.stack import process, secure
 from tools.stack.activemq import ActiveMQ
 from tools.stack.elasticsearch import Elasticsearch
 from tools.stack.mosquitto import Mosquitto
@@ -71,6 +74,30 @@ def start_service(name: str, settings: StackSettings | None = None, wait: bool =
     if wait:
         service.wait_ready()
     return service.status()
+
+
+def kill_service(name: str, settings: StackSettings | None = None) -> bool:
+    """SIGKILL one service started by `finemeca stack up` (crash tests); False when none was running."""
+    (service,) = services([name], settings)
+    return service.kill()
+
+
+@contextlib.contextmanager
+def paused_service(name: str, settings: StackSettings | None = None) -> Iterator[None]:
+    """SIGSTOP one service for the duration of the block, then SIGCONT (a GC pause or a starved host)."""
+    (service,) = services([name], settings)
+    pid = service.pid()
+    if pid is None:
+        raise ServiceError(f"{name} is not running under `finemeca stack`: nothing to pause")
+    members = process.session_pids(pid) or [pid]
+    for member in members:
+        os.kill(member, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for member in members:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(member, signal.SIGCONT)
 
 
 def stop_service(name: str, settings: StackSettings | None = None) -> bool:

@@ -43,6 +43,7 @@ class Mosquitto(Service):
             run_as=RUN_AS,
             data_dir=data,
             max_inflight=self.settings.mosquitto_max_inflight,
+            autosave_changes=self.settings.mosquitto_autosave_changes,
             password_file=self._write_password_file() if self.settings.secure else None,
             tls=self._install_tls() if self.settings.secure else None,
         )

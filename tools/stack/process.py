@@ -118,6 +118,16 @@ def terminate(pid: int, marker: str, timeout: float = 30.0) -> None:
     _reap(pid)
 
 
+def kill(pid: int, timeout: float = 10.0) -> None:
+    """SIGKILL the session of `pid` at once and wait until it is gone."""
+    members = session_pids(pid) or [pid]
+    _signal_all(pid, members, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(is_running(p, "") for p in members):
+        _reap(pid)
+        time.sleep(0.05)
+
+
 def _signal_all(pgid: int, pids: Sequence[int], sig: signal.Signals) -> None:
     with contextlib.suppress(OSError):
         os.killpg(pgid, sig)

@@ -145,6 +145,15 @@ class Service(ABC):
         self.pid_file.unlink(missing_ok=True)
         return pid is not None
 
+    def kill(self) -> bool:
+        """SIGKILL the server (crash tests: no shutdown hook, no final save); False when none ran."""
+        pid = self.pid()
+        if pid is None:
+            return False
+        process.kill(pid)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
     def status(self) -> ServiceStatus:
         pid = self.pid()
         return ServiceStatus(

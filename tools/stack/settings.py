@@ -42,6 +42,9 @@ class StackSettings(BaseSettings):
 
     mqtt_port: int = 1883
     mosquitto_max_inflight: int = 1000
+    # Mosquitto writes its store after this many changes (queued messages, subscriptions): at most this
+    # many PUBACKed messages are lost when it is killed (docs/RELIABILITY.md); 0 = on a 30 s timer instead
+    mosquitto_autosave_changes: int = 1
 
     stomp_port: int = 61613
     openwire_port: int = 61616
@@ -62,6 +65,15 @@ class StackSettings(BaseSettings):
     es_user: str = "finemeca-es"
 
     smtp_port: int = 1025
+
+    # `finemeca stack cluster` / failover tests: node i of a local ES cluster uses port + i - 1
+    cluster_es_port: int = 9291
+    cluster_es_transport_port: int = 9391
+    cluster_es_heap: str = "256m"
+    # `finemeca stack mqpair` / failover tests: ActiveMQ broker i (0, 1) of a shared-store pair listens
+    # on STOMP port + 3*i and OpenWire port + 3*i + 1
+    pair_stomp_port: int = 61620
+    pair_activemq_heap: str = "256m"
 
     secure: bool = False
     username: str = "finemeca"

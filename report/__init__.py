@@ -1,0 +1,1 @@
+"""Weekly leak-cost report: one mail per customer (`finemeca report weekly`)."""
