@@ -8,7 +8,7 @@ import time
 
 from stomp.exception import StompException
 
-from finemeca import naming
+from finemeca import envelope, naming
 from finemeca.batching import take_batch
 from finemeca.deadletter import (
     dead_letter_headers,
@@ -114,11 +114,11 @@ class Forwarder:
             )
             return False
         elapsed = time.monotonic() - started
-        for message in batch:
-            self.source.ack(message)
+        self.source.ack_many(batch)
         now_ms = time.time() * 1000
+        lag = metrics.LAG_SECONDS.labels(self.sensor)
         for message in batch:
-            metrics.LAG_SECONDS.labels(self.sensor).observe((now_ms - message.received_ms) / 1000)
+            lag.observe((now_ms - message.received_ms) / 1000)
         metrics.FORWARDED.labels(self.sensor).inc(forwarded)
         metrics.DEAD_LETTERED.labels(self.sensor).inc(rejected)
         metrics.BATCH_SIZE.labels(self.sensor).observe(len(batch))
@@ -130,23 +130,32 @@ class Forwarder:
 
     def _send_transaction(self, batch: list[MqttMessage]) -> tuple[int, int]:
         frames: list[tuple[str, bytes, dict[str, str]]] = []
+        packed: list[tuple[str, int, bytes]] = []  # envelope mode: the accepted items
+        per_message = self.settings.envelope == "message"
         rejected = 0
         for message in batch:
-            headers = {
-                "content-type": "application/json",
-                naming.HEADER_SENSOR: self.sensor,
-                naming.HEADER_MQTT_TOPIC: header_value(message.topic),
-                naming.HEADER_RECEIVED_AT: str(message.received_ms),
-            }
             body = forwarded_body(message.payload)
             reason = topic_rejection(message.topic, self.sensor, self.topic_prefix) or rejection_reason(
                 body, self.settings.max_message_bytes
             )
+            if reason is None and not per_message:
+                packed.append((message.topic, message.received_ms, body))
+                continue
+            headers = self._message_headers(message)
             if reason is None:
                 frames.append((self.destination, body, headers))
                 continue
             frames.extend(self._dead_letter_frames(message, headers, reason))
             rejected += 1
+        if packed:
+            body, count = envelope.pack(packed)
+            headers = {
+                "content-type": envelope.CONTENT_TYPE,
+                naming.HEADER_SENSOR: self.sensor,
+                envelope.ENVELOPE_HEADER: envelope.ENVELOPE_KIND,
+                envelope.ITEMS_HEADER: str(count),
+            }
+            frames.append((self.destination, body, headers))
         tx = self.link.begin()
         try:
             self.link.send_many(frames, transaction=tx)  # one socket write for the whole batch
@@ -154,7 +163,16 @@ class Forwarder:
             self.link.abort(tx)
             raise
         self.link.commit(tx, timeout=self.settings.commit_timeout_s)
-        return len(frames) - 2 * rejected, rejected
+        return len(batch) - rejected, rejected
+
+    def _message_headers(self, message: MqttMessage) -> dict[str, str]:
+        """Headers of a message sent alone (per-message mode, dead letters); an envelope item carries the same."""
+        return {
+            "content-type": "application/json",
+            naming.HEADER_SENSOR: self.sensor,
+            naming.HEADER_MQTT_TOPIC: header_value(message.topic),
+            naming.HEADER_RECEIVED_AT: str(message.received_ms),
+        }
 
     def _dead_letter_frames(
         self, message: MqttMessage, headers: dict[str, str], reason: str

@@ -24,6 +24,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from finemeca import naming
 from finemeca.config import MqttSettings
 from finemeca.logs import get_logger
+from gateway.mqtt_client import BatchingClient
 
 log = get_logger(__name__)
 
@@ -79,7 +80,7 @@ class MqttSource:
         self._drain_nonce = b""
         self._unsubscribed = threading.Event()
         self.v5 = settings.protocol.strip() == "5"
-        self.client = mqtt.Client(
+        self.client = BatchingClient(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=client_id,
             protocol=mqtt.MQTTv5 if self.v5 else mqtt.MQTTv311,
@@ -126,6 +127,13 @@ class MqttSource:
 
     def ack(self, message: MqttMessage) -> None:
         self.client.ack(message.mid, message.qos)
+
+    def ack_many(self, messages: list[MqttMessage]) -> None:
+        """PUBACK a batch at once (QoS 1; QoS 0 needs none, QoS 2 is completed one by one)."""
+        self.client.ack_many(m.mid for m in messages if m.qos == 1)
+        for message in messages:
+            if message.qos == 2:
+                self.ack(message)
 
     def stop(self, status: bytes | None = None, delete_session: bool = False) -> None:
         """Disconnect; unacknowledged messages stay in the broker's session and come back on restart.

@@ -36,6 +36,9 @@ def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+_STRICT_DECODER = json.JSONDecoder(object_pairs_hook=_refuse_duplicate_keys)  # built once, not per message
+
+
 def forwarded_body(payload: bytes) -> bytes:
     """The body sent to ActiveMQ: the MQTT payload unchanged, minus a leading UTF-8 BOM if any."""
     return payload[len(UTF8_BOM) :] if payload.startswith(UTF8_BOM) else payload
@@ -57,7 +60,7 @@ def rejection_reason(body: bytes, max_bytes: int) -> str | None:
     except UnicodeDecodeError as exc:
         return f"not UTF-8 text: {exc.reason} at byte {exc.start}"
     try:
-        data = json.loads(text, object_pairs_hook=_refuse_duplicate_keys)
+        data = _STRICT_DECODER.decode(text)
     except json.JSONDecodeError as exc:
         return f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
     except DuplicateKeyError as exc:

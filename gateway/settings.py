@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -27,6 +29,11 @@ class GatewaySettings(BaseSettings):
         120.0, gt=0, description="longest an adoption waits for an offline member's queue to drain"
     )
     batch_size: int = Field(1000, ge=1, description="messages per STOMP transaction")
+    envelope: Literal["batch", "message"] = Field(
+        "batch",
+        description="'batch': a transaction's messages travel in one broker message (finemeca/envelope.py), "
+        "'message': one broker message per MQTT message (for other consumers of the queue)",
+    )
     batch_timeout_ms: int = Field(50, ge=1, description="close a partial batch after this long")
     max_inflight: int = Field(
         10_000, ge=1, le=65_535, description="unacked MQTT messages held (MQTT 5 receive maximum)"

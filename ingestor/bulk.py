@@ -19,7 +19,6 @@ from typing import Any
 from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout, SerializationError
 from elasticsearch import ApiError, Elasticsearch
-from elasticsearch.helpers import streaming_bulk
 
 from finemeca.errors import TransientError
 from finemeca.logs import get_logger
@@ -31,6 +30,8 @@ log = get_logger(__name__)
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 # A whole request refused for these is the server's or the operator's problem, not the data's: wait.
 WAIT_STATUS = RETRYABLE_STATUS | {401, 403}
+# all the outcome needs (items come back in request order): Elasticsearch writes, and we parse, less
+BULK_RESPONSE_FIELDS = ["errors", "items.*.status", "items.*.error"]
 DEFAULT_POLICY = RetryPolicy(initial=0.5, cap=30.0)  # the ingestor builds its own from INGESTOR_* settings
 
 
@@ -61,10 +62,6 @@ def describe_item_error(error: Any) -> str:
             reason += f" (caused by {cause.get('type')}: {cause.get('reason')})"
         return reason
     return str(error)
-
-
-def _actions(items: list[Prepared]) -> list[dict[str, Any]]:
-    return [{"_op_type": "create", "_index": p.index, "_id": p.doc_id, "_source": p.document} for p in items]
 
 
 class _PendingItemsError(TransientError):
@@ -102,16 +99,19 @@ def _write_once(
     retry: list[Prepared] = []
     done = 0
     try:
-        results = streaming_bulk(
-            es,
-            _actions(pending),
-            chunk_size=max(len(pending), 1),
-            max_chunk_bytes=50 * 1024 * 1024,
-            raise_on_error=False,
-            raise_on_exception=True,
-            max_retries=0,
+        # one request, built here with the client's JSON serializer (orjson in the ingestor): the bulk
+        # helper's per-action expansion and chunking cost more than the serialization itself
+        dumps = es.transport.serializers.get_serializer("application/json").dumps
+        lines: list[bytes] = []
+        for p in pending:
+            lines.append(dumps({"create": {"_index": p.index, "_id": p.doc_id}}))
+            lines.append(dumps(p.document))
+        lines.append(b"")
+        response = es.bulk(
+            operations=b"\n".join(lines),  # type: ignore[arg-type]  # ndjson bytes pass as is
+            filter_path=BULK_RESPONSE_FIELDS,
         )
-        for prepared, (_ok, result) in zip(pending, results, strict=True):
+        for prepared, result in zip(pending, response["items"], strict=True):
             done += 1
             item = next(iter(result.values()))
             verdict = classify(int(item.get("status", 0)), item.get("error"))

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from finemeca import naming
+from finemeca import envelope, naming
 from finemeca.deadletter import (
     DEADLETTER_MAPPINGS,
     RECORD_HEADER,
@@ -18,6 +18,7 @@ from finemeca.deadletter import (
     record_id,
     truncation_reason,
 )
+from ingestor.delivery import Delivery
 from ingestor.keywords import keyword_limits, truncate_keywords
 from ingestor.reception import clock_skew_s, identity_problem, received_at
 from sensors.base import Document, SensorPlugin, UnknownFields, UnknownFieldsError
@@ -40,6 +41,7 @@ class Incoming:
     generation: int
     body: bytes
     headers: dict[str, Any]
+    delivery: Delivery | None = None  # an item of an envelope: acked through it, with its siblings
 
 
 @dataclass(slots=True)
@@ -101,10 +103,16 @@ def prepare(
     mapping, computed if None)."""
     batch = PreparedBatch()
     now = datetime.now(UTC)
+    ingested_at = now.isoformat()
     limits = keyword_limits(plugin.index_mappings()) if limits is None else limits
     for incoming in messages:
         if incoming.headers.get(RECORD_HEADER) == RECORD_KIND:
             _add_record(batch, incoming, index_prefix)
+            continue
+        if incoming.delivery is None and envelope.is_envelope(incoming.headers):  # left whole: unreadable
+            batch.rejected.append(
+                Rejected(incoming, "parse", envelope.problem(incoming.body, incoming.headers))
+            )
             continue
         if reason := truncation_reason(incoming.headers, incoming.body):
             batch.rejected.append(Rejected(incoming, "parse", reason))
@@ -154,7 +162,7 @@ def prepare(
             document["clock_skew_s"] = skew
             document["clock_skewed"] = abs(skew) > clock_skew_tolerance_s
         truncate_keywords(document, limits)
-        document["ingested_at"] = now.isoformat()
+        document["ingested_at"] = ingested_at
         batch.ready.append(Prepared(incoming, index, doc_id, document))
     return batch
 

@@ -47,6 +47,7 @@ from ingestor.keywords import TRUNCATED_FIELD, keyword_limits
 from ingestor.prepare import Incoming, Rejected, prepare
 from ingestor.queue_depth import QueueDepthSampler
 from ingestor.settings import IngestorSettings
+from ingestor.unpacking import unpack_frame
 from sensors.registry import get_sensor
 
 log = get_logger(__name__)
@@ -238,7 +239,8 @@ class Ingestor:
     # -- data path ---------------------------------------------------------------------------------------
     def _on_message(self, frame: Frame, generation: int) -> None:
         body = frame.body if isinstance(frame.body, bytes) else str(frame.body).encode()
-        self.inbox.put(Incoming(ack_id(frame), generation, body, dict(frame.headers)))
+        for incoming in unpack_frame(ack_id(frame), generation, body, dict(frame.headers)):
+            self.inbox.put(incoming)
 
     def _next_batch(self, wait: float = 0.2) -> list[Incoming]:
         return take_batch(self.inbox, self.settings.batch_size, self.settings.batch_timeout_ms / 1000, wait)
@@ -292,7 +294,7 @@ class Ingestor:
             except Exception as exc:  # derived data: recomputed by the next batch, never blocks ingestion
                 log.error("ingestor.after_index_failed", sensor=self.sensor, error=str(exc))
         done = [p.incoming for p in outcome.created + duplicates] + [r.incoming for r in rejected]
-        acked = self._ack(done)
+        due, acked = self._ack(done)
         with self._counts_lock:
             self.indexed += len(created)
             self.duplicates += len(duplicate_data)
@@ -303,27 +305,33 @@ class Ingestor:
         self._observe_lag(created)
         self._count_flags(created)
         self.last_batch_at = time.time()
-        if acked < len(done):
+        if acked < due:
             log.warning(
                 "ingestor.stale_acks_skipped",
                 sensor=self.sensor,
-                skipped=len(done) - acked,
+                skipped=due - acked,
                 note="connection was renewed; ActiveMQ redelivers them and the ids deduplicate",
             )
 
     def _elasticsearch_unavailable(self) -> None:
         self.es_ok = False  # /healthz reports it while bulk.write keeps retrying; set back on success
 
-    def _ack(self, done: list[Incoming]) -> int:
-        """ACK frames of one connection generation go out in one socket write; stale ones are skipped."""
+    def _ack(self, done: list[Incoming]) -> tuple[int, int]:
+        """ACK the broker messages that are now complete: a message alone, an envelope once its last item is
+        done. ACK frames of one connection generation go out in one socket write; stale ones are skipped.
+        Returns (ACKs due, ACKs sent)."""
+        due: dict[int, list[str]] = {}
+        for incoming in done:
+            if incoming.delivery is None or incoming.delivery.item_done():
+                due.setdefault(incoming.generation, []).append(incoming.ack_id)
         acked = 0
-        for generation in sorted({incoming.generation for incoming in done}):
-            ids = [incoming.ack_id for incoming in done if incoming.generation == generation]
+        for generation in sorted(due):
+            ids = due[generation]
             try:
                 acked += len(ids) if self.link.ack_many(ids, generation) else 0
             except (StompException, StompUnavailableError, OSError):
                 break  # connection lost: the rest is redelivered
-        return acked
+        return sum(len(ids) for ids in due.values()), acked
 
     def _observe_lag(self, created: list[bulk.Prepared]) -> None:
         now_ms = time.time() * 1000

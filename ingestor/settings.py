@@ -16,11 +16,22 @@ class IngestorSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="INGESTOR_", extra="ignore")
 
     batch_size: int = Field(1000, ge=1, description="documents per _bulk request")
-    batch_timeout_ms: int = Field(200, ge=1, description="close a partial batch after this long")
+    batch_timeout_ms: int = Field(
+        50, ge=1, description="close a partial batch after this long (below capacity: latency)"
+    )
     workers: int = Field(
         2, ge=1, le=16, description="batches in flight at once (a bulk request overlaps the next batch)"
     )
-    prefetch: int | None = Field(None, description="ActiveMQ prefetch; default (workers + 1) x batch_size")
+    prefetch: int | None = Field(
+        None,
+        description="ActiveMQ prefetch (broker messages); default 4 x (workers + 1) envelopes, or (workers + 1) x "
+        "batch_size with INGESTOR_ENVELOPES=false",
+    )
+    envelopes: bool = Field(
+        True,
+        description="the queue carries gateway envelopes (GATEWAY_ENVELOPE=batch): the default prefetch counts "
+        "envelopes; single messages are read either way",
+    )
     max_retry_backoff_s: float = Field(30.0, gt=0, description="cap of the retry backoff for 429/5xx")
     stuck_after_s: float = Field(
         120.0, gt=0, description="/healthz turns not-ok when a batch has been in work this long"
@@ -68,4 +79,7 @@ class IngestorSettings(BaseSettings):
 
     @property
     def effective_prefetch(self) -> int:
-        return self.prefetch or (self.workers + 1) * self.batch_size
+        if self.prefetch:
+            return self.prefetch
+        # envelopes: enough for every worker to fill a batch while the others' envelopes wait for their acks
+        return 4 * (self.workers + 1) if self.envelopes else (self.workers + 1) * self.batch_size

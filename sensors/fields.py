@@ -13,7 +13,7 @@ import re
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Annotated, Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -118,13 +118,19 @@ def local_to_utc(moment: datetime, tz: ZoneInfo, received_at: datetime | None = 
     """
     if moment.tzinfo is not None:
         return moment.astimezone(UTC)
-    first = moment.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    first = _first_utc(moment, tz)
     if received_at is None or not is_ambiguous(moment, tz):
         return first
     second = moment.replace(tzinfo=tz, fold=1).astimezone(UTC)
     return second if abs(second - received_at) < abs(first - received_at) else first
 
 
+@lru_cache(maxsize=8192)  # devices report the same few seconds: the ingestor asks for each many times
+def _first_utc(moment: datetime, tz: ZoneInfo) -> datetime:
+    return moment.replace(tzinfo=tz, fold=0).astimezone(UTC)
+
+
+@lru_cache(maxsize=8192)
 def is_ambiguous(moment: datetime, tz: ZoneInfo) -> bool:
     """True when the naive wall-clock `moment` happens twice in `tz` (the repeated hour of a fall-back)."""
     first, second = (moment.replace(tzinfo=tz, fold=fold) for fold in (0, 1))

@@ -43,6 +43,8 @@ def _options(
     settings: list[str],
     profile: bool = False,
     ingestors: int = 1,
+    peer: bool | None = None,
+    gateways: int = 1,
 ) -> PipelineOptions:
     env = {}
     for item in settings:
@@ -57,7 +59,15 @@ def _options(
         "naive_messages": naive_messages,
     }
     overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
-    overrides |= {"sensor": sensor, "env": env, "profile": profile, "ingestors": ingestors}
+    overrides |= {
+        "sensor": sensor,
+        "env": env,
+        "profile": profile,
+        "ingestors": ingestors,
+        "gateways": gateways,
+    }
+    if peer is not None:
+        overrides["peer"] = peer
     return PipelineOptions.quick(**overrides) if quick else PipelineOptions(**overrides)
 
 
@@ -82,6 +92,11 @@ NAIVE = typer.Option(None, help="messages for the naive baseline (default 10,000
 SET = typer.Option(
     [], "--set", help="KEY=VALUE setting for our gateway/ingestor, e.g. INGESTOR_BATCH_SIZE=4000"
 )
+PEER = typer.Option(
+    None, "--peer/--no-peer", help="run Telegraf on the same workload (default: yes, except --quick)"
+)
+STEADY = typer.Option(None, help="rate of the below-capacity latency run, msg/s (default 3,000; 0: skip)")
+GATEWAYS = typer.Option(1, help="gateway replicas (MQTT 5 shared subscription)")
 INGESTORS = typer.Option(1, help="ingestor processes (competing consumers on the queue)")
 PROFILE = typer.Option(False, "--profile", help="py-spy the gateway and ingestor while publishing")
 OUTPUT = typer.Option(DEFAULT_OUTPUT, help="Markdown report to write")
@@ -100,9 +115,16 @@ def pipeline(
     profile: bool = PROFILE,
     ingestors: int = INGESTORS,
     output: Path = OUTPUT,
+    peer: bool | None = PEER,
+    steady_rate: float | None = STEADY,
+    gateways: int = GATEWAYS,
 ) -> None:
     """End-to-end throughput, latency, loss, duplicates, CPU and RSS: ours vs the naive baseline."""
-    options = _options(quick, sensor, devices, rate, duration, naive_messages, settings, profile, ingestors)
+    options = _options(
+        quick, sensor, devices, rate, duration, naive_messages, settings, profile, ingestors, peer, gateways
+    )
+    if steady_rate is not None:
+        options.steady_rate = steady_rate or None
     result = run_pipeline(options, console)
     console.print(report.pipeline_table(result))
     for table in report.profile_tables(result.ours):
@@ -165,9 +187,16 @@ def run_all(
     ingestors: int = INGESTORS,
     alert_devices: int = ALERT_DEVICES,
     output: Path = OUTPUT,
+    peer: bool | None = PEER,
+    steady_rate: float | None = STEADY,
+    gateways: int = GATEWAYS,
 ) -> None:
     """Pipeline then alerts; one report."""
-    options = _options(quick, sensor, devices, rate, duration, naive_messages, settings, False, ingestors)
+    options = _options(
+        quick, sensor, devices, rate, duration, naive_messages, settings, False, ingestors, peer, gateways
+    )
+    if steady_rate is not None:
+        options.steady_rate = steady_rate or None
     result = run_pipeline(options, console)
     console.print(report.pipeline_table(result))
     figures = run_alerts(200 if quick else alert_devices, console)

@@ -24,8 +24,10 @@ def _num(value: float | None, digits: int = 0, unit: str = "") -> str:
 
 
 def columns(result: PipelineResult) -> list[RunFigures]:
-    """Runs shown side by side: ours at the target rate, ours below capacity (if run), the naive baseline."""
-    return [result.ours, *([result.steady] if result.steady else []), result.naive]
+    """Runs side by side: ours at the target rate, Telegraf (same messages), the naive baseline, ours below
+    capacity (if run)."""
+    extra = [run for run in (result.telegraf, result.naive, result.steady) if run is not None]
+    return [result.ours, *extra]
 
 
 def column_titles(result: PipelineResult) -> list[str]:
@@ -33,6 +35,8 @@ def column_titles(result: PipelineResult) -> list[str]:
         id(result.ours): f"ours @ {result.options.rate:,.0f}/s target",
         id(result.naive): "naive baseline",
     }
+    if result.telegraf:
+        titles[id(result.telegraf)] = f"{result.telegraf.label} @ {result.options.rate:,.0f}/s target"
     return [titles.get(id(run), run.label) for run in columns(result)]
 
 
@@ -63,6 +67,9 @@ def pipeline_rows(result: PipelineResult) -> list[list[str]]:
     ]
     for name in sorted({name for run in runs for name in run.usage}):
         rows.append(row(f"{name}: CPU % of a core / peak RSS MiB", lambda f, n=name: _usage(f, n)))
+    for name in sorted({name for run in runs for name in run.usage}):
+        rows.append(row(f"{name}: CPU s per 1,000 msgs", lambda f, n=name: _cpu_per_k(f, n)))
+    rows.append(row("**all processes: CPU s per 1,000 msgs**", lambda f: _cpu_per_k(f, None)))
     for stage in sorted({stage for run in runs for stage in run.stages}):
         rows.append(row(stage, lambda f, s=stage: f.stages.get(s, "-")))
     rows.append(row("notes", lambda f: "; ".join(f.notes) or "-"))
@@ -78,9 +85,27 @@ def _usage(figures: RunFigures, name: str) -> str:
     return f"{usage.cpu_percent:.0f} % / {usage.peak_rss_mib:.0f}" if usage else "-"
 
 
+def _cpu_per_k(figures: RunFigures, name: str | None) -> str:
+    """CPU-seconds per 1,000 published messages of one process group (None: all of them together)."""
+    if not figures.published:
+        return "-"
+    if name is None:
+        used = sum(u.cpu_seconds for u in figures.usage.values())
+    elif name in figures.usage:
+        used = figures.usage[name].cpu_seconds
+    else:
+        return "-"
+    return f"{1000 * used / figures.published:.3f}"
+
+
+def ratios(result: PipelineResult) -> str:
+    peer = f"{result.peer_ratio:.2f}" if result.peer_ratio else "n/a"
+    naive = f"{result.ratio:.1f}" if result.ratio else "n/a"
+    return f"ours / Telegraf = {peer}, ours / naive = {naive}"
+
+
 def pipeline_table(result: PipelineResult) -> Table:
-    ratio = f"{result.ratio:.1f}x" if result.ratio else "n/a"
-    table = Table(title=f"pipeline benchmark ({result.options.sensor}), ours / naive = {ratio}")
+    table = Table(title=f"pipeline benchmark ({result.options.sensor}): {ratios(result)}")
     table.add_column("figure")
     for title in column_titles(result):
         table.add_column(title, justify="right")
@@ -156,8 +181,13 @@ def markdown(
 
 def _pipeline_section(result: PipelineResult) -> list[str]:
     o = result.options
-    ratio = f"{result.ratio:.1f}x" if result.ratio else "n/a"
-    env = ", ".join([f"{o.ingestors} ingestor process(es)", *(f"`{k}={v}`" for k, v in o.env.items())])
+    env = ", ".join(
+        [
+            f"{o.gateways} gateway(s)",
+            f"{o.ingestors} ingestor process(es)",
+            *(f"`{k}={v}`" for k, v in o.env.items()),
+        ]
+    )
     return [
         "## Pipeline: MQTT -> gateway -> ActiveMQ -> ingestor -> Elasticsearch",
         "",
@@ -165,6 +195,13 @@ def _pipeline_section(result: PipelineResult) -> list[str]:
         f"{o.duration:.0f} s ({int(o.rate * o.duration):,} messages, pre-encoded, QoS 1). The naive baseline "
         f"(`tools/bench/naive.py`: auto-ack MQTT, one STOMP SEND per message, one index request per "
         f"document) gets {o.naive_messages:,} messages at the same target rate in the same run. "
+        + (
+            "Telegraf (`tools/bench/telegraf.py`: mqtt_consumer -> elasticsearch, persistent session, "
+            "1,000 undelivered, batches of 1,000, 1 s flush, behind a proxy answering `GET /`) gets the same "
+            "messages as ours right after it. "
+            if result.telegraf
+            else ""
+        )
         + (
             f"Ours runs a second time at {o.steady_rate:,.0f} msg/s for {o.steady_duration:.0f} s, below its "
             "capacity, because latency measured while a backlog grows only measures the backlog. "
@@ -180,9 +217,10 @@ def _pipeline_section(result: PipelineResult) -> list[str]:
         "it (polled every 100 ms, so it includes the 1 s refresh interval); loss = expected deterministic ids",
         "absent from the index at the end (all ids scanned); duplicates = documents the ingestor found",
         "already indexed (409 on create), ids being deterministic the index itself cannot hold duplicates;",
-        "CPU = average over the run in % of one core (from /proc), peak RSS = VmHWM for our processes.",
+        "CPU = average over the run in % of one core (from /proc), peak RSS = VmHWM for our processes;",
+        "CPU s per 1,000 msgs = CPU-seconds the process used during the run / messages published x 1,000.",
         "",
-        f"**ours / naive throughput: {ratio}**",
+        f"**Throughput {ratios(result)}** (end-to-end, same run, same stack).",
         "",
         "| figure | " + " | ".join(column_titles(result)) + " |",
         "|---|" + "---:|" * len(columns(result)),

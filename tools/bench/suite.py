@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from finemeca.es import make_client
 from tools.bench import alerts_cycle as alerts_bench
-from tools.bench import runner
+from tools.bench import runner, telegraf
 from tools.bench.figures import RunFigures
 from tools.bench.profiling import Profiler
 from tools.bench.workload import build
@@ -32,6 +32,8 @@ class PipelineOptions:
     env: dict[str, str] = field(default_factory=dict)  # extra settings for our gateway/ingestor
     profile: bool = False  # py-spy our gateway and ingestor while publishing
     ingestors: int = 1  # competing consumers on the queue
+    gateways: int = 1  # gateway replicas sharing the MQTT subscription
+    peer: bool = True  # Telegraf on the same stack, same workload (tools/bench/telegraf.py)
     steady_rate: float | None = 3000  # a second run of ours below capacity, for latency (None: skip)
     steady_duration: float = 30
     log_dir: Path = Path("var/bench")
@@ -47,6 +49,7 @@ class PipelineOptions:
             drain_timeout=30,
             stall_timeout=10,
             steady_rate=None,
+            peer=False,
         )
         return cls(**(values | overrides))
 
@@ -57,10 +60,18 @@ class PipelineResult:
     ours: RunFigures
     naive: RunFigures
     steady: RunFigures | None = None  # ours again at a sustainable rate (latency below saturation)
+    telegraf: RunFigures | None = None  # the peer, same workload, same stack
 
     @property
     def ratio(self) -> float | None:
         return self.ours.throughput / self.naive.throughput if self.naive.throughput else None
+
+    @property
+    def peer_ratio(self) -> float | None:
+        """Ours / Telegraf, end-to-end throughput (documents searchable per second)."""
+        if self.telegraf is None or not self.telegraf.throughput:
+            return None
+        return self.ours.throughput / self.telegraf.throughput
 
 
 def _progress(console: Console) -> Progress:
@@ -98,6 +109,9 @@ def run_pipeline(options: PipelineOptions, console: Console | None = None) -> Pi
         )
         naive_load = build(options.sensor, options.naive_messages, options.devices, seed=11)
         ours = _run_ours(options, ours_load, es, status_for("ours"))
+        peer = None
+        if options.peer:
+            peer = _run_telegraf(options, ours_load, es, status_for("Telegraf"))
         naive = _run_naive(options, naive_load, es, status_for("naive"))
         steady = None
         if options.steady_rate:
@@ -106,7 +120,7 @@ def run_pipeline(options: PipelineOptions, console: Console | None = None) -> Pi
             steady_load = build(options.sensor, count, options.devices, seed=13)
             steady = _run_ours(options, steady_load, es, status_for(label), options.steady_rate, label)
     es.close()
-    return PipelineResult(options, ours, naive, steady)
+    return PipelineResult(options, ours, naive, steady, peer)
 
 
 def _plan(options: PipelineOptions, label: str, count: int, rate: float | None = None) -> runner.RunPlan:
@@ -134,7 +148,12 @@ def _run_ours(
     load.retarget(prefix)
     try:
         with runner.our_pipeline(
-            options.sensor, prefix, options.log_dir / prefix, options.env, options.ingestors
+            options.sensor,
+            prefix,
+            options.log_dir / prefix,
+            options.env,
+            options.ingestors,
+            options.gateways,
         ) as pipeline:
             roles = {proc.name: proc for proc in pipeline.processes}
             pids = {name: proc.popen.pid for name, proc in roles.items() if proc.popen}
@@ -165,6 +184,28 @@ def _run_naive(options: PipelineOptions, load: Any, es: Any, status: runner.Stat
                 _plan(options, "naive baseline", len(load)), load, prefix, es, pids, dict, status
             )
     finally:
+        runner.cleanup(es, prefix)
+
+
+def _run_telegraf(options: PipelineOptions, load: Any, es: Any, status: runner.Status) -> RunFigures:
+    """The same workload (same messages) through Telegraf, on the same stack, right after ours."""
+    telegraf.binary()  # built before the clock starts
+    prefix = runner.new_namespace("telegraf")
+    load.retarget(prefix)
+    try:
+        with telegraf.peer(options.sensor, prefix, options.log_dir / prefix) as pids:
+            return runner.run_workload(
+                _plan(options, f"Telegraf {telegraf.VERSION}", len(load)),
+                load,
+                prefix,
+                es,
+                pids,
+                dict,
+                status,
+                index=telegraf.index_name(prefix, options.sensor),
+            )
+    finally:
+        runner.forget_mqtt_session(f"{prefix}-telegraf")
         runner.cleanup(es, prefix)
 
 
