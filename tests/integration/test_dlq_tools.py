@@ -91,8 +91,12 @@ def test_redrive_moves_every_dead_letter_fast_with_its_headers(deep_dlq: StompSe
     rate = moved / (time.monotonic() - started)
     print(f"re-drove {moved} dead letters at {rate:.0f} msg/s")
     assert moved == DEPTH
-    depths = _depths(deep_dlq)
     data = naming.data_queue(SENSOR, deep_dlq.queue_prefix).removeprefix("/queue/")
+    # every ack was taken before DISCONNECT's receipt, but KahaDB removes acked messages asynchronously:
+    # the queue statistics settle a moment later on a loaded machine (seen: 148 of 10,000 still counted)
+    deadline = time.monotonic() + 30
+    while (depths := _depths(deep_dlq)).get(f"DLQ.{data}", 0) and time.monotonic() < deadline:
+        time.sleep(1)
     assert depths.get(f"DLQ.{data}", 0) == 0 and depths[data] == DEPTH, depths
     assert rate >= 1_000, f"re-drive at {rate:.0f} msg/s (target 1,000)"
 
