@@ -45,6 +45,8 @@ def _options(
     ingestors: int = 1,
     peer: bool | None = None,
     gateways: int = 1,
+    rounds: int | None = None,
+    warmup: float | None = None,
 ) -> PipelineOptions:
     env = {}
     for item in settings:
@@ -57,6 +59,8 @@ def _options(
         "rate": rate,
         "duration": duration,
         "naive_messages": naive_messages,
+        "rounds": rounds,
+        "warmup": warmup,
     }
     overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
     overrides |= {
@@ -98,6 +102,11 @@ PEER = typer.Option(
 STEADY = typer.Option(None, help="rate of the below-capacity latency run, msg/s (default 3,000; 0: skip)")
 GATEWAYS = typer.Option(1, help="gateway replicas (MQTT 5 shared subscription)")
 INGESTORS = typer.Option(1, help="ingestor processes (competing consumers on the queue)")
+ROUNDS = typer.Option(
+    None,
+    help="rounds of ours and Telegraf back to back, order alternating; medians quoted (default 3; quick 1)",
+)
+WARMUP = typer.Option(None, help="seconds of each pipeline run first, unmeasured (default 15; quick 0)")
 PROFILE = typer.Option(False, "--profile", help="py-spy the gateway and ingestor while publishing")
 OUTPUT = typer.Option(DEFAULT_OUTPUT, help="Markdown report to write")
 ALERT_DEVICES = typer.Option(10_000, help="devices in the alert cycle (quick: 200)")
@@ -118,10 +127,24 @@ def pipeline(
     peer: bool | None = PEER,
     steady_rate: float | None = STEADY,
     gateways: int = GATEWAYS,
+    rounds: int | None = ROUNDS,
+    warmup: float | None = WARMUP,
 ) -> None:
-    """End-to-end throughput, latency, loss, duplicates, CPU and RSS: ours vs the naive baseline."""
+    """End-to-end throughput, latency, loss, duplicates, CPU and RSS: ours vs Telegraf and the naive baseline."""
     options = _options(
-        quick, sensor, devices, rate, duration, naive_messages, settings, profile, ingestors, peer, gateways
+        quick,
+        sensor,
+        devices,
+        rate,
+        duration,
+        naive_messages,
+        settings,
+        profile,
+        ingestors,
+        peer,
+        gateways,
+        rounds,
+        warmup,
     )
     if steady_rate is not None:
         options.steady_rate = steady_rate or None
@@ -190,10 +213,24 @@ def run_all(
     peer: bool | None = PEER,
     steady_rate: float | None = STEADY,
     gateways: int = GATEWAYS,
+    rounds: int | None = ROUNDS,
+    warmup: float | None = WARMUP,
 ) -> None:
     """Pipeline then alerts; one report."""
     options = _options(
-        quick, sensor, devices, rate, duration, naive_messages, settings, False, ingestors, peer, gateways
+        quick,
+        sensor,
+        devices,
+        rate,
+        duration,
+        naive_messages,
+        settings,
+        False,
+        ingestors,
+        peer,
+        gateways,
+        rounds,
+        warmup,
     )
     if steady_rate is not None:
         options.steady_rate = steady_rate or None

@@ -31,12 +31,14 @@ def columns(result: PipelineResult) -> list[RunFigures]:
 
 
 def column_titles(result: PipelineResult) -> list[str]:
+    rounds = len(result.ours_rounds)
+    median = f", median of {rounds} rounds" if rounds > 1 else ""
     titles = {
-        id(result.ours): f"ours @ {result.options.rate:,.0f}/s target",
+        id(result.ours): f"ours @ {result.options.rate:,.0f}/s target{median}",
         id(result.naive): "naive baseline",
     }
     if result.telegraf:
-        titles[id(result.telegraf)] = f"{result.telegraf.label} @ {result.options.rate:,.0f}/s target"
+        titles[id(result.telegraf)] = f"{result.telegraf.label} @ {result.options.rate:,.0f}/s target{median}"
     return [titles.get(id(run), run.label) for run in columns(result)]
 
 
@@ -104,8 +106,32 @@ def ratios(result: PipelineResult) -> str:
     return f"ours / Telegraf = {peer}, ours / naive = {naive}"
 
 
+def rounds_line(result: PipelineResult) -> str:
+    """Each round's ours / Telegraf docs/s and ratio, and which ran first ('' with one run of each)."""
+    if len(result.ours_rounds) < 2 or not result.telegraf_rounds:
+        return ""
+    parts = []
+    for n, (ours, peer, ratio, peer_first) in enumerate(
+        zip(
+            result.ours_rounds,
+            result.telegraf_rounds,
+            result.round_ratios,
+            result.telegraf_first,
+            strict=False,
+        ),
+        1,
+    ):
+        first = "Telegraf first" if peer_first else "ours first"
+        shown = f"{ratio:.2f}" if ratio is not None else "n/a"
+        parts.append(f"{n}: {_num(ours.throughput)} / {_num(peer.throughput)} = {shown} ({first})")
+    return "Rounds, ours / Telegraf docs/s = ratio: " + "; ".join(parts) + "."
+
+
 def pipeline_table(result: PipelineResult) -> Table:
-    table = Table(title=f"pipeline benchmark ({result.options.sensor}): {ratios(result)}")
+    table = Table(
+        title=f"pipeline benchmark ({result.options.sensor}): {ratios(result)}",
+        caption=rounds_line(result) or None,
+    )
     table.add_column("figure")
     for title in column_titles(result):
         table.add_column(title, justify="right")
@@ -198,8 +224,19 @@ def _pipeline_section(result: PipelineResult) -> list[str]:
         + (
             "Telegraf (`tools/bench/telegraf.py`: mqtt_consumer -> elasticsearch, persistent session, "
             "1,000 undelivered, batches of 1,000, 1 s flush, behind a proxy answering `GET /`) gets the same "
-            "messages as ours right after it. "
+            "messages as ours, back to back with it. "
             if result.telegraf
+            else ""
+        )
+        + (
+            f"Each pipeline first runs {o.warmup:.0f} s unmeasured (the stack's JVMs start cold). "
+            if o.warmup > 0
+            else ""
+        )
+        + (
+            f"{len(result.ours_rounds)} rounds of ours and Telegraf, back to back in alternating order: "
+            "the ratio is the median of the rounds' ratios; each column shows that pipeline's median round. "
+            if len(result.ours_rounds) > 1 and result.telegraf_rounds
             else ""
         )
         + (
@@ -214,7 +251,9 @@ def _pipeline_section(result: PipelineResult) -> list[str]:
         f"indexing rate = documents becoming searchable per second in {o.windows} equal windows of the",
         "delivery span (first to last document becoming searchable), median quoted;",
         "latency = publish of a sampled message (1 in N, ~2,000 samples) -> first `_search` by id that finds",
-        "it (polled every 100 ms, so it includes the 1 s refresh interval); loss = expected deterministic ids",
+        "it (polled every 50 ms, so it includes the refresh interval), sampled in the below-capacity run",
+        "only when there is one (searching ours by id during the throughput runs would load Elasticsearch",
+        "during ours and not during Telegraf's, whose ids are unknown); loss = expected deterministic ids",
         "absent from the index at the end (all ids scanned); duplicates = documents the ingestor found",
         "already indexed (409 on create), ids being deterministic the index itself cannot hold duplicates;",
         "CPU = average over the run in % of one core (from /proc), peak RSS = VmHWM for our processes;",
@@ -222,6 +261,7 @@ def _pipeline_section(result: PipelineResult) -> list[str]:
         "",
         f"**Throughput {ratios(result)}** (end-to-end, same run, same stack).",
         "",
+        *([rounds_line(result), ""] if rounds_line(result) else []),
         "| figure | " + " | ".join(column_titles(result)) + " |",
         "|---|" + "---:|" * len(columns(result)),
         *("| " + " | ".join(row) + " |" for row in pipeline_rows(result)),

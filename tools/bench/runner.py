@@ -45,6 +45,9 @@ class RunPlan:
     drain_timeout: float  # after publishing, wait this long at most for the last documents
     stall_timeout: float  # ... or stop waiting when nothing new became searchable for this long
     windows: int = 3
+    # search sampled messages by id for latency; off in the throughput runs beside Telegraf, whose ids
+    # are unknown: those searches would load Elasticsearch during ours only
+    probe_latency: bool = True
 
 
 def new_namespace(kind: str) -> str:
@@ -87,7 +90,7 @@ def run_workload(
     groups = {role: [pid] for role, pid in role_pids.items()}
     groups |= stack_pids()
     groups["bench (publisher+probe)"] = [os.getpid()]
-    probe = VisibilityProbe(es, index, workload)
+    probe = VisibilityProbe(es, index, workload, sample=by_id and plan.probe_latency)
     sampler = ProcSampler(groups)
     probe.count_now()
     sampler.start()

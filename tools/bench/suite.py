@@ -1,10 +1,17 @@
-"""The benchmarks `finemeca bench` runs: the pipeline (ours, then the naive baseline, same workload
-shape) and one alert cycle. Progress is shown with rich; results come back as plain data."""
+"""The benchmarks `finemeca bench` runs: the pipeline (a warm-up, then rounds of ours and Telegraf in
+alternating order on the same messages, the naive baseline, ours below capacity) and one alert cycle.
+Progress is shown with rich; results come back as plain data.
+
+Why rounds and a warm-up: the stack's JVMs (Elasticsearch, ActiveMQ) run a cold start several times slower,
+and whichever pipeline ran first paid for it; the shared machine's load also drifts within minutes. Each
+round runs both pipelines back to back (the order alternates) and the ratio quoted is the median of the
+rounds' ratios."""
 
 from __future__ import annotations
 
+import statistics
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +43,8 @@ class PipelineOptions:
     peer: bool = True  # Telegraf on the same stack, same workload (tools/bench/telegraf.py)
     steady_rate: float | None = 3000  # a second run of ours below capacity, for latency (None: skip)
     steady_duration: float = 30
+    rounds: int = 3  # ours and Telegraf back to back, order alternating; medians quoted
+    warmup: float = 15  # seconds of each pipeline first, unmeasured (cold JVMs; 0: none)
     log_dir: Path = Path("var/bench")
 
     @classmethod
@@ -50,28 +59,52 @@ class PipelineOptions:
             stall_timeout=10,
             steady_rate=None,
             peer=False,
+            rounds=1,
+            warmup=0,
         )
         return cls(**(values | overrides))
+
+
+def median_run(runs: list[RunFigures]) -> RunFigures:
+    """The run of median throughput (the lower middle one for an even count): the column shown."""
+    ranked = sorted(runs, key=lambda run: run.throughput)
+    return ranked[(len(ranked) - 1) // 2]
 
 
 @dataclass
 class PipelineResult:
     options: PipelineOptions
-    ours: RunFigures
+    ours_rounds: list[RunFigures]
     naive: RunFigures
     steady: RunFigures | None = None  # ours again at a sustainable rate (latency below saturation)
-    telegraf: RunFigures | None = None  # the peer, same workload, same stack
+    telegraf_rounds: list[RunFigures] = field(default_factory=list)  # the peer, same messages, same stack
+    telegraf_first: list[bool] = field(default_factory=list)  # per round: did Telegraf run first?
+
+    @property
+    def ours(self) -> RunFigures:
+        return median_run(self.ours_rounds)
+
+    @property
+    def telegraf(self) -> RunFigures | None:
+        return median_run(self.telegraf_rounds) if self.telegraf_rounds else None
 
     @property
     def ratio(self) -> float | None:
         return self.ours.throughput / self.naive.throughput if self.naive.throughput else None
 
     @property
+    def round_ratios(self) -> list[float | None]:
+        """Ours / Telegraf end-to-end throughput in each round (both ran back to back)."""
+        return [
+            ours.throughput / peer.throughput if peer.throughput else None
+            for ours, peer in zip(self.ours_rounds, self.telegraf_rounds, strict=False)
+        ]
+
+    @property
     def peer_ratio(self) -> float | None:
-        """Ours / Telegraf, end-to-end throughput (documents searchable per second)."""
-        if self.telegraf is None or not self.telegraf.throughput:
-            return None
-        return self.ours.throughput / self.telegraf.throughput
+        """Ours / Telegraf, end-to-end throughput: the median of the rounds' ratios."""
+        known = [r for r in self.round_ratios if r is not None]
+        return statistics.median(known) if known else None
 
 
 def _progress(console: Console) -> Progress:
@@ -108,10 +141,20 @@ def run_pipeline(options: PipelineOptions, console: Console | None = None) -> Pi
             progress=lambda d, t: status_for("ours")("build", d, t),
         )
         naive_load = build(options.sensor, options.naive_messages, options.devices, seed=11)
-        ours = _run_ours(options, ours_load, es, status_for("ours"))
-        peer = None
-        if options.peer:
-            peer = _run_telegraf(options, ours_load, es, status_for("Telegraf"))
+        if options.warmup > 0:
+            _warm_up(options, es, status_for)
+        ours_rounds: list[RunFigures] = []
+        peer_rounds: list[RunFigures] = []
+        telegraf_first: list[bool] = []
+        for n in range(max(1, options.rounds)):
+            tag = f" (round {n + 1})" if options.rounds > 1 else ""
+            peer_first = options.peer and n % 2 == 1
+            telegraf_first.append(peer_first)
+            if peer_first:
+                peer_rounds.append(_run_telegraf(options, ours_load, es, status_for("Telegraf" + tag)))
+            ours_rounds.append(_run_ours(options, ours_load, es, status_for("ours" + tag)))
+            if options.peer and not peer_first:
+                peer_rounds.append(_run_telegraf(options, ours_load, es, status_for("Telegraf" + tag)))
         naive = _run_naive(options, naive_load, es, status_for("naive"))
         steady = None
         if options.steady_rate:
@@ -120,10 +163,22 @@ def run_pipeline(options: PipelineOptions, console: Console | None = None) -> Pi
             steady_load = build(options.sensor, count, options.devices, seed=13)
             steady = _run_ours(options, steady_load, es, status_for(label), options.steady_rate, label)
     es.close()
-    return PipelineResult(options, ours, naive, steady, peer)
+    return PipelineResult(options, ours_rounds, naive, steady, peer_rounds, telegraf_first)
 
 
-def _plan(options: PipelineOptions, label: str, count: int, rate: float | None = None) -> runner.RunPlan:
+def _warm_up(options: PipelineOptions, es: Any, status_for: Any) -> None:
+    """Each pipeline for `warmup` seconds at the target rate, unmeasured: JIT-compiled JVMs, warm caches."""
+    count = int(options.rate * options.warmup)
+    load = build(options.sensor, count, options.devices, seed=17)
+    unprofiled = replace(options, profile=False)
+    _run_ours(unprofiled, load, es, status_for("warm-up: ours"))
+    if options.peer:
+        _run_telegraf(unprofiled, load, es, status_for("warm-up: Telegraf"))
+
+
+def _plan(
+    options: PipelineOptions, label: str, count: int, rate: float | None = None, latency: bool = True
+) -> runner.RunPlan:
     rate = rate or options.rate
     return runner.RunPlan(
         label,
@@ -133,6 +188,7 @@ def _plan(options: PipelineOptions, label: str, count: int, rate: float | None =
         drain_timeout=options.drain_timeout,
         stall_timeout=options.stall_timeout,
         windows=options.windows,
+        probe_latency=latency,
     )
 
 
@@ -161,7 +217,8 @@ def _run_ours(
             if options.profile:
                 profiler = Profiler(options.log_dir / prefix / "profiles", options.duration)
             return runner.run_workload(
-                _plan(options, label, len(load), rate),
+                # latency comes from the below-capacity run when there is one (RunPlan.probe_latency)
+                _plan(options, label, len(load), rate, latency=rate is not None or not options.steady_rate),
                 load,
                 prefix,
                 es,

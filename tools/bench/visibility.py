@@ -24,8 +24,9 @@ class VisibilityProbe:
     es: Elasticsearch
     index: str
     workload: Workload
-    interval: float = 0.1
+    interval: float = 0.05
     count_every: float = 1.0
+    sample: bool = True  # False: count only (no latency figures)
     seen_at: dict[str, float] = field(default_factory=dict)  # doc id -> wall time first searchable
     ingested_at: dict[str, float] = field(default_factory=dict)  # doc id -> the ingestor's timestamp
     counts: list[tuple[float, int]] = field(default_factory=list)  # (wall time, searchable docs)
@@ -41,14 +42,16 @@ class VisibilityProbe:
         self._stop.set()
         if self._thread:
             self._thread.join(10)
-        self._check_samples()
+        if self.sample:
+            self._check_samples()
         self.count_now()
 
     def _loop(self) -> None:
         next_count = 0.0
         while not self._stop.wait(self.interval):
             try:
-                self._check_samples()
+                if self.sample:
+                    self._check_samples()
                 if time.monotonic() >= next_count:
                     self.count_now()
                     next_count = time.monotonic() + self.count_every
