@@ -6,6 +6,7 @@ Before this, the suite only parsed these files; the local stack runs its own tem
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import ssl
@@ -195,6 +196,27 @@ def test_mosquitto_keeps_queued_messages_across_a_restart(mqtt_broker, certs, us
         time.sleep(0.1)
     back.close()
     assert sorted(payload for _, payload in back.received) == [f"m{i}".encode() for i in range(5)]
+
+
+def test_mosquitto_runs_the_autosave_setting_of_the_environment(mqtt_broker, workdir):
+    # the broker runs start.sh's copy of the read-only config, with MOSQUITTO_AUTOSAVE_CHANGES (default)
+    running = (workdir / "mosquitto" / "auth" / "mosquitto.conf").read_text()
+    assert "\nautosave_on_changes true\n" in running and "\nautosave_interval 1000\n" in running
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-5", "10s"])
+def test_mosquitto_start_refuses_a_bad_autosave_setting_and_names_it(tmp_path, users, value):
+    env = {**users, "PATH": os.environ["PATH"], "MOSQUITTO_AUTOSAVE_CHANGES": value}
+    env |= {"MOSQUITTO_AUTH_DIR": str(tmp_path / "auth"), "MOSQUITTO_CONF": str(tmp_path / "none.conf")}
+    result = subprocess.run(
+        ["sh", str(DEPLOY / "mosquitto" / "start.sh")], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 2
+    assert (
+        f"MOSQUITTO_AUTOSAVE_CHANGES must be a whole number >= 1 (queued messages per save), got '{value}'"
+        in (result.stderr)
+    )
+    assert not (tmp_path / "auth").exists()  # refused before writing anything
 
 
 # ------------------------------------------------------------------------------------------ ActiveMQ

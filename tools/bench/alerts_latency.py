@@ -29,6 +29,7 @@ from finemeca.config import ElasticsearchSettings, MqttSettings, SmtpSettings
 from finemeca.es import make_client
 from sensors.registry import get_sensor
 from sensors.simulation import Episode
+from tools.bench import sections
 from tools.pipeline import LocalPipeline
 from tools.simulate.publisher import MqttPublisher, encode
 from tools.stack import mailbox
@@ -276,15 +277,4 @@ def markdown_section(result: LatencyResult, command: str) -> str:
 
 def write_section(section: str, output: Path) -> None:
     """Keep the section beside the code (the full report re-includes it) and patch it into `output`."""
-    SECTION_FILE.write_text(section)
-    text = output.read_text() if output.exists() else "# Benchmarks\n\n"
-    if SECTION_TITLE in text:
-        head, _, rest = text.partition(SECTION_TITLE)
-        tail = rest[rest.find("\n## ") + 1 :] if "\n## " in rest else ""
-        text = head + section + ("\n" + tail if tail else "")
-    elif "## What limits throughput" in text:
-        head, _, rest = text.partition("## What limits throughput")
-        text = head + section + "\n## What limits throughput" + rest
-    else:
-        text = text.rstrip() + "\n\n" + section
-    output.write_text(text)
+    sections.write_section(section, SECTION_TITLE, SECTION_FILE, output)

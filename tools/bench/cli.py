@@ -9,12 +9,13 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from finemeca.config import ObservabilitySettings
 from finemeca.es import make_client
 from finemeca.logs import configure_logging
 from tools.bench import alerts_latency as latency
-from tools.bench import report
+from tools.bench import front_door, report
 from tools.bench import weekly_report as weekly_report_bench
 from tools.bench.machine import describe
 from tools.bench.suite import PipelineOptions, PipelineResult, run_alerts, run_pipeline
@@ -195,6 +196,36 @@ def alerts_latency(
     section = latency.markdown_section(result, "finemeca bench alerts-latency")
     console.print(section)
     latency.write_section(section, output)
+    console.print(f"written: {output}")
+
+
+@app.command(name="front-door")
+def front_door_backlog(
+    messages: int = typer.Option(100_000, help="messages queued in all, per setting"),
+    steps: int = typer.Option(10, help="equal steps; each step's PUBACKed rate is reported"),
+    changes: list[int] = typer.Option(
+        [100, 1000], "--changes", help="Mosquitto autosave_interval values (saves every N changes)"
+    ),
+    output: Path = OUTPUT,
+) -> None:
+    """Mosquitto's intake while a backlog builds, for several autosave settings (private brokers)."""
+    results = {}
+    with Progress(
+        TextColumn("[bold]{task.description:<34}"), BarColumn(), MofNCompleteColumn(), console=console
+    ) as progress:
+        for value in changes:
+            task = progress.add_task(f"saves every {value:,} changes", total=messages)
+
+            def show(_changes: int, queued: int, _total: int, task: TaskID = task) -> None:
+                progress.update(task, completed=queued)
+
+            results[value] = front_door.measure(
+                value, messages, steps, Path("var/bench/front-door"), progress=show
+            )
+    command = "finemeca bench " + " ".join(sys.argv[sys.argv.index("bench") + 1 :])
+    section = front_door.markdown_section(results, command.strip())
+    console.print(section)
+    front_door.write_section(section, output)
     console.print(f"written: {output}")
 
 

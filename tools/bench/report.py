@@ -14,6 +14,7 @@ from tools.bench.suite import PipelineResult
 
 FINDINGS = Path(__file__).with_name("findings.md")  # hand-written profiling notes, embedded as is
 LATENCY = Path(__file__).with_name("alerts_latency.md")  # leak -> mail latency, ours vs ElastAlert2
+FRONT_DOOR = Path(__file__).with_name("front_door.md")  # written by `finemeca bench front-door`
 WEEKLY_REPORT = Path(__file__).with_name("weekly_report.md")  # hand-written from `bench weekly-report` runs
 
 
@@ -198,6 +199,8 @@ def markdown(
         ]
     if LATENCY.exists():  # written by `finemeca bench alerts-latency`
         lines += [LATENCY.read_text().strip(), ""]
+    if FRONT_DOOR.exists():
+        lines += [FRONT_DOOR.read_text().strip(), ""]
     if WEEKLY_REPORT.exists():
         lines += [WEEKLY_REPORT.read_text().strip(), ""]
     if FINDINGS.exists():

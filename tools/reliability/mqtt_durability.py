@@ -43,7 +43,7 @@ class DurabilityResult:
         return self.published / self.publish_seconds if self.publish_seconds else 0.0
 
 
-class _OfflineSession:
+class OfflineSession:
     """A persistent MQTT 5 session (clean_start False, 1 h expiry) that counts distinct messages."""
 
     def __init__(self, settings: MqttSettings, client_id: str) -> None:
@@ -89,7 +89,7 @@ def measure(
     stack = StackSettings(dir=work_dir, mqtt_port=free_port(), mosquitto_autosave_changes=autosave_changes)
     broker = Mosquitto(stack)
     mqtt_settings = MqttSettings(host=stack.host, port=stack.mqtt_port)
-    session = _OfflineSession(mqtt_settings, f"durability-{stack.mqtt_port}")
+    session = OfflineSession(mqtt_settings, f"durability-{stack.mqtt_port}")
     try:
         broker.start()
         broker.wait_ready(30)

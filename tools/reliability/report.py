@@ -93,9 +93,14 @@ def markdown(
             f"connection, but the whole store is rewritten per save: {every_change} msg/s while 5,000 queue "
             "up for an offline gateway, and about 1,000 msg/s with the gateway online "
             "(docs/BENCHMARKS.md), a tenth of what the pipeline carries. "
-            f"{MOSQUITTO_AUTOSAVE_CHANGES} changes keeps the front door at full speed; its bound is one "
-            "second of traffic for a site of 1,000 devices publishing every 10 s. Change it with "
-            "`STACK_MOSQUITTO_AUTOSAVE_CHANGES` locally and `autosave_interval` in deploy/mosquitto.",
+            "Each save also rewrites every message still queued, so a small N makes a backlog expensive: "
+            "while ActiveMQ or the gateway is down, saving every 100 changes took the intake from 8,500 "
+            "msg/s at 10,000 queued to ~900 msg/s at 100,000, every 1,000 changes kept ~9,000 msg/s "
+            "(`finemeca bench front-door`, docs/BENCHMARKS.md). "
+            f"{MOSQUITTO_AUTOSAVE_CHANGES:,} changes is one second of traffic at 1,000 msg/s (ten seconds for "
+            "a site of 1,000 devices publishing every 10 s, which can set 100: at 100 msg/s a backlog of "
+            "a million messages still drains). Change it with `MOSQUITTO_AUTOSAVE_CHANGES` (deploy, "
+            "stack.env) or `STACK_MOSQUITTO_AUTOSAVE_CHANGES` (local stack).",
             "",
         ]
     if suite:
