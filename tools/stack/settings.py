@@ -34,7 +34,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 # The front door's durability/throughput choice, the same default in deploy (MOSQUITTO_AUTOSAVE_CHANGES):
 # save the store every 1,000 changes. Bound: <= 1,000 PUBACKed messages (+1 per publishing connection) lost
 # per kill -9 of Mosquitto (docs/RELIABILITY.md). Each save rewrites the whole store: with 100, the intake
-# fell to ~900 msg/s once 100,000 messages waited for a stopped gateway (docs/BENCHMARKS.md, front door).
+# fell below 1,000 msg/s once 100,000 messages waited for a stopped gateway (docs/BENCHMARKS.md, front door).
 MOSQUITTO_AUTOSAVE_CHANGES = 1000
 
 
