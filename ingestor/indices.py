@@ -20,7 +20,7 @@ def ensure_sensor_template(
     prefix: str = naming.DEFAULT_PREFIX,
     shards: int = 1,
     replicas: int | None = None,
-    refresh_interval: str = "1s",
+    refresh_interval: str = "500ms",
 ) -> None:
     """Composable template for the sensor's daily indices; every daily index joins the read alias."""
     es.indices.put_index_template(
@@ -45,6 +45,13 @@ def ensure_sensor_template(
         allow_no_indices=True,
         expand_wildcards="open",
         **plugin.index_mappings(),
+    )
+    # ... and a changed refresh interval (INGESTOR_REFRESH_INTERVAL) applies to them at once too
+    es.indices.put_settings(
+        index=naming.data_index_pattern(plugin.name, prefix),
+        allow_no_indices=True,
+        expand_wildcards="open",
+        settings={"index.refresh_interval": refresh_interval},
     )
     for name, mappings in plugin.extra_indices().items():
         ensure_index(es, naming.extra_index(name, prefix), mappings, replicas)

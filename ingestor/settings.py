@@ -43,7 +43,11 @@ class IngestorSettings(BaseSettings):
         "(auto_expand_replicas 0-1)",
     )
     index_shards: int = Field(1, ge=1)
-    refresh_interval: str = Field("1s", description="index refresh interval (searchable delay)")
+    refresh_interval: str = Field(
+        "500ms",
+        description="index refresh interval: a document is searchable at most this long after its bulk "
+        "(docs/BENCHMARKS.md: 1s put p99 publish -> searchable above 1.2 s)",
+    )
     queue_stats_interval_s: float = Field(
         15.0, ge=0, description="how often /metrics reads the depth of the data queue and DLQ (0 = never)"
     )

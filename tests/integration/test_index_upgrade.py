@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -35,6 +36,20 @@ def test_todays_index_from_an_older_template_accepts_the_new_field(es, unique_na
         ensure_sensor_template(es, plugin, unique_name)
         outcome = bulk.write(es, batch.ready, RetryPolicy())
         assert (len(outcome.created), outcome.rejected) == (1, [])
+    finally:
+        es.indices.delete(index=f"{unique_name}-*", ignore_unavailable=True)
+        es.indices.delete_index_template(name=naming.template_name("air", unique_name))
+
+
+def test_a_changed_refresh_interval_reaches_the_daily_indices_that_already_exist(es, unique_name):
+    plugin = get_sensor("air")
+    index = naming.daily_index("air", datetime(2026, 11, 23, tzinfo=UTC), unique_name)
+    try:
+        ensure_sensor_template(es, plugin, unique_name, refresh_interval="1s")
+        es.indices.create(index=index)  # made from the template: 1s
+        ensure_sensor_template(es, plugin, unique_name, refresh_interval="500ms")
+        settings = es.indices.get_settings(index=index, name="index.refresh_interval")
+        assert settings[index]["settings"]["index"]["refresh_interval"] == "500ms"
     finally:
         es.indices.delete(index=f"{unique_name}-*", ignore_unavailable=True)
         es.indices.delete_index_template(name=naming.template_name("air", unique_name))
