@@ -6,9 +6,10 @@ module spells one of these names.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 DEFAULT_PREFIX = "finemeca"
 
@@ -105,7 +106,12 @@ def data_index_pattern(sensor: str, prefix: str = DEFAULT_PREFIX) -> str:
 
 def daily_index(sensor: str, timestamp: datetime, prefix: str = DEFAULT_PREFIX) -> str:
     """Daily index chosen from the document's own UTC timestamp, so a redelivery lands in the same index."""
-    return f"{prefix}-{sensor}-data-{timestamp:%Y.%m.%d}"
+    return _daily_index(prefix, sensor, timestamp.date())
+
+
+@functools.lru_cache(maxsize=4096)
+def _daily_index(prefix: str, sensor: str, day: date) -> str:  # once per day, not per document
+    return f"{prefix}-{sensor}-data-{day:%Y.%m.%d}"
 
 
 def extra_index(name: str, prefix: str = DEFAULT_PREFIX) -> str:
