@@ -15,7 +15,12 @@ from sensors.fields import DEFAULT_TIMEZONE
 class IngestorSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="INGESTOR_", extra="ignore")
 
-    batch_size: int = Field(1000, ge=1, description="documents per _bulk request")
+    batch_size: int = Field(
+        500,
+        ge=1,
+        description="documents per _bulk request (1,000 gave the same throughput and 112 MB peak RSS "
+        "instead of 96 at full rate: docs/BENCHMARKS.md)",
+    )
     batch_timeout_ms: int = Field(
         50, ge=1, description="close a partial batch after this long (below capacity: latency)"
     )
@@ -24,7 +29,7 @@ class IngestorSettings(BaseSettings):
     )
     prefetch: int | None = Field(
         None,
-        description="ActiveMQ prefetch (broker messages); default 4 x (workers + 1) envelopes, or (workers + 1) x "
+        description="ActiveMQ prefetch (broker messages); default 2 x (workers + 1) envelopes, or (workers + 1) x "
         "batch_size with INGESTOR_ENVELOPES=false",
     )
     envelopes: bool = Field(
@@ -85,5 +90,6 @@ class IngestorSettings(BaseSettings):
     def effective_prefetch(self) -> int:
         if self.prefetch:
             return self.prefetch
-        # envelopes: enough for every worker to fill a batch while the others' envelopes wait for their acks
-        return 4 * (self.workers + 1) if self.envelopes else (self.workers + 1) * self.batch_size
+        # envelopes (up to a gateway transaction each, 1,000 messages by default): enough for every worker to
+        # fill a batch while the others' envelopes wait for their acks; more only held memory (12: +6 MB)
+        return 2 * (self.workers + 1) if self.envelopes else (self.workers + 1) * self.batch_size
